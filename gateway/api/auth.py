@@ -1,0 +1,49 @@
+"""Bearer-token authentication and per-route scopes.
+
+Authentication runs as middleware on every path but the health checks; the scope guard sits
+on the /api router and fails closed: a route that forgets to declare a scope is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio.to_thread
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from gateway.model.client import Client, Scope
+from gateway.security.clients import authenticate
+
+SECURITY_SCHEME = "bearer"
+
+
+class BearerAuthentication(AbstractAuthenticationMiddleware):
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise NotAuthorizedException("send a bearer token in the Authorization header")
+        store = connection.app.state.store
+        client = await anyio.to_thread.run_sync(authenticate, store, token)
+        if client is None:
+            raise NotAuthorizedException("the token is unknown, expired or revoked")
+        return AuthenticationResult(user=client, auth=None)
+
+
+def scope_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    needed = handler.opt.get("scope")
+    if needed is None:
+        raise PermissionDeniedException("this route declares no scope and is closed")
+    client: Client = connection.user
+    if needed not in client.scopes:
+        raise PermissionDeniedException(f"this operation needs the {needed} scope")
+
+
+def scoped(scope: Scope) -> dict[str, Any]:
+    """Route keyword arguments declaring ``scope`` to the guard and to the OpenAPI document."""
+    return {"opt": {"scope": scope}, "security": [{SECURITY_SCHEME: [scope]}]}

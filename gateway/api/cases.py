@@ -1,0 +1,117 @@
+"""/api/v1/cases: open, read, list, move status, record actions, read the timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from gateway import cases
+from gateway.api.auth import scoped
+from gateway.api.deps import ClientRequest, endpoint_of
+from gateway.model.case import (
+    Case,
+    CasePage,
+    CaseReason,
+    CaseStatus,
+    NewCase,
+    StatusChange,
+)
+from gateway.model.events import Action, Event
+from gateway.store.cases import CaseFilter
+from gateway.store.unit_of_work import Store
+
+
+class CaseController(Controller):
+    path = "/cases"
+    tags = ["cases"]
+
+    @post("/", operation_id="open_case", sync_to_thread=True, **scoped("cases:write"))
+    def open(
+        self, request: ClientRequest, store: NamedDependency[Store], data: JSONBody[NewCase]
+    ) -> Case:
+        return cases.open_case(store, data, request.user)
+
+    @get("/", operation_id="list_cases", sync_to_thread=True, **scoped("cases:read"))
+    def list_cases(
+        self,
+        request: ClientRequest,
+        store: NamedDependency[Store],
+        status: FromQuery[CaseStatus | None] = None,
+        reason: FromQuery[CaseReason | None] = None,
+        lead_team: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        school_urn: Annotated[str | None, QueryParameter(pattern=r"^[0-9]{6}$")] = None,
+        child_id: Annotated[str | None, QueryParameter(max_length=36)] = None,
+        opened_from: FromQuery[dt.datetime | None] = None,
+        opened_to: FromQuery[dt.datetime | None] = None,
+        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+    ) -> CasePage:
+        where = CaseFilter(
+            status=status,
+            reason=reason,
+            lead_team=lead_team,
+            school_urn=school_urn,
+            child_id=child_id,
+            opened_from=_aware(opened_from),
+            opened_to=_aware(opened_to),
+        )
+        return cases.list_cases(store, where, cursor, limit, request.user, endpoint_of(request))
+
+    @get("/{case_id:str}", operation_id="read_case", sync_to_thread=True, **scoped("cases:read"))
+    def read(
+        self, request: ClientRequest, store: NamedDependency[Store], case_id: FromPath[str]
+    ) -> Case:
+        return cases.read_case(store, case_id, request.user, endpoint_of(request))
+
+    @post(
+        "/{case_id:str}/status",
+        operation_id="change_case_status",
+        status_code=200,
+        sync_to_thread=True,
+        **scoped("cases:write"),
+    )
+    def change_status(
+        self,
+        request: ClientRequest,
+        store: NamedDependency[Store],
+        case_id: FromPath[str],
+        data: JSONBody[StatusChange],
+    ) -> Case:
+        return cases.change_status(store, case_id, data, request.user)
+
+    @post(
+        "/{case_id:str}/actions",
+        operation_id="record_case_action",
+        sync_to_thread=True,
+        **scoped("cases:write"),
+    )
+    def record_action(
+        self,
+        request: ClientRequest,
+        store: NamedDependency[Store],
+        case_id: FromPath[str],
+        data: JSONBody[Action],
+    ) -> Event:
+        return cases.record_action(store, case_id, data, request.user)
+
+    @get(
+        "/{case_id:str}/timeline",
+        operation_id="read_case_timeline",
+        sync_to_thread=True,
+        **scoped("cases:read"),
+    )
+    def timeline(
+        self, request: ClientRequest, store: NamedDependency[Store], case_id: FromPath[str]
+    ) -> list[Event]:
+        return cases.read_timeline(store, case_id, request.user, endpoint_of(request))
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    """A filter time without a zone is read as UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)

@@ -1,0 +1,48 @@
+"""/api/v1/admin/deliveries: find, inspect and replay outbound messages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, QueryParameter
+
+from gateway.api.auth import scoped
+from gateway.delivery.admin import list_deliveries, read_delivery, replay_delivery
+from gateway.model.delivery import DeliveryDetail, DeliveryPage, DeliveryStatus
+from gateway.store.outbox import DeliveryFilter
+from gateway.store.unit_of_work import Store
+
+
+class DeliveryController(Controller):
+    path = "/admin/deliveries"
+    tags = ["admin"]
+
+    @get("/", operation_id="list_deliveries", sync_to_thread=True, **scoped("admin"))
+    def list_all(
+        self,
+        store: NamedDependency[Store],
+        status: FromQuery[DeliveryStatus | None] = None,
+        destination: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        kind: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        case_id: Annotated[str | None, QueryParameter(max_length=36)] = None,
+        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    ) -> DeliveryPage:
+        where = DeliveryFilter(status=status, destination=destination, kind=kind, case_id=case_id)
+        return list_deliveries(store, where, cursor, limit)
+
+    @get("/{delivery_id:str}", operation_id="read_delivery", sync_to_thread=True, **scoped("admin"))
+    def read(self, store: NamedDependency[Store], delivery_id: FromPath[str]) -> DeliveryDetail:
+        return read_delivery(store, delivery_id)
+
+    @post(
+        "/{delivery_id:str}/replay",
+        operation_id="replay_delivery",
+        status_code=200,
+        sync_to_thread=True,
+        **scoped("admin"),
+    )
+    def replay(self, store: NamedDependency[Store], delivery_id: FromPath[str]) -> DeliveryDetail:
+        return replay_delivery(store, delivery_id)

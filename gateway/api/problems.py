@@ -1,0 +1,157 @@
+"""Every error leaves as application/problem+json (RFC 9457) naming the field at fault.
+
+Unknown errors become a bare 500 that leaks nothing; the detail goes to the (redacted) log.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+import structlog
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.types import ExceptionHandlersMap
+
+from gateway.errors import GatewayError
+
+log = structlog.get_logger("gateway.api")
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://s19-gateway.example/problems/"
+# msgspec prefixes a domain check's message with the field it names ("identifiers.upn: ...").
+_FIELD_PREFIX = re.compile(
+    r"^(?P<field>[a-z_][a-z0-9_.\[\]]*): (?P<message>.+?)(?: - at `[^`]*`)?$"
+)
+_AT_PATH = re.compile(r" - at `\$\.?(?P<path>[^`]*)`$")
+
+
+class FieldError(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+    field: str
+    message: str
+    source: str | None = None
+
+
+class Problem(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldError] = []
+
+
+def _respond(
+    request: Request[Any, Any, Any], problem: Problem, headers: dict[str, str] | None = None
+) -> Response[Any]:
+    return Response(
+        content=msgspec.json.encode(problem),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def gateway_error(request: Request[Any, Any, Any], exc: GatewayError) -> Response[Any]:
+    errors = [FieldError(field=exc.field, message=exc.detail)] if exc.field else []
+    return _respond(
+        request,
+        Problem(
+            type=TYPE_BASE + exc.slug,
+            title=exc.title,
+            status=exc.status,
+            detail=exc.detail,
+            instance=request.url.path,
+            errors=errors,
+        ),
+    )
+
+
+def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors = [_field_error(item) for item in (exc.extra or []) if isinstance(item, dict)]
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or str(exc.detail)
+    return _respond(
+        request,
+        Problem(
+            type=TYPE_BASE + "invalid-input",
+            title="Invalid input",
+            status=422,
+            detail=detail,
+            instance=request.url.path,
+            errors=errors,
+        ),
+    )
+
+
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    headers = dict(exc.headers or {})
+    if isinstance(exc, NotAuthorizedException):
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="s19-gateway"')
+        slug, title = "unauthenticated", "Unauthenticated"
+    elif isinstance(exc, PermissionDeniedException):
+        slug, title = "forbidden", "Forbidden"
+    else:
+        slug = re.sub(r"[^a-z]+", "-", str(_title(exc.status_code)).lower()).strip("-")
+        title = _title(exc.status_code)
+    return _respond(
+        request,
+        Problem(
+            type=TYPE_BASE + slug,
+            title=title,
+            status=exc.status_code,
+            detail=str(exc.detail),
+            instance=request.url.path,
+        ),
+        headers=headers,
+    )
+
+
+def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.error("unhandled error", path=request.url.path, exc_info=exc)
+    return _respond(
+        request,
+        Problem(
+            type=TYPE_BASE + "internal",
+            title="Internal error",
+            status=500,
+            detail="the gateway could not complete this request; it has been logged",
+            instance=request.url.path,
+        ),
+    )
+
+
+def _field_error(item: dict[str, Any]) -> FieldError:
+    message = str(item.get("message", "invalid"))
+    field = str(item.get("key") or "")
+    if match := _FIELD_PREFIX.match(message):
+        field, message = match["field"], match["message"]
+    elif match := _AT_PATH.search(message):
+        path = match["path"]
+        message = message[: match.start()]
+        field = f"{field}.{path}" if field and path else (path or field)
+    return FieldError(field=field or "body", message=message, source=item.get("source"))
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+exception_handlers: ExceptionHandlersMap = {
+    GatewayError: gateway_error,
+    ValidationException: validation_error,
+    HTTPException: http_error,
+    Exception: internal_error,
+}
+
+__all__ = ["PROBLEM_JSON", "MediaType", "Problem", "exception_handlers"]

@@ -1,0 +1,76 @@
+"""The Litestar application factory: one app per settings/store pair, so each test can make
+its own against its own database."""
+
+from __future__ import annotations
+
+from litestar import Litestar, Router
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from gateway import __version__
+from gateway.api.auth import SECURITY_SCHEME, BearerAuthentication, scope_guard
+from gateway.api.cases import CaseController
+from gateway.api.children import ChildController
+from gateway.api.deliveries import DeliveryController
+from gateway.api.deps import provide_store
+from gateway.api.health import live, ready
+from gateway.api.problems import exception_handlers
+from gateway.api.request_context import RequestContextMiddleware, add_request_id_header
+from gateway.logs import configure_logging
+from gateway.settings import Settings, load_settings
+from gateway.store.engine import make_engine
+from gateway.store.unit_of_work import Store
+
+API_ROUTES = [CaseController, ChildController, DeliveryController]
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Section 19 interoperability gateway",
+        version=__version__,
+        description=(
+            "Canonical case API of the Section 19 gateway. Every operation but the health "
+            "checks needs a bearer token carrying the scope it names."
+        ),
+        path="/schema",
+        components=Components(
+            security_schemes={
+                SECURITY_SCHEME: SecurityScheme(
+                    type="http", scheme="bearer", description="Token from `gateway client create`"
+                )
+            }
+        ),
+        use_handler_docstrings=True,
+    )
+
+
+def create_app(
+    settings: Settings | None = None, store: Store | None = None, *, logging: bool = True
+) -> Litestar:
+    settings = settings or load_settings()
+    if logging:
+        configure_logging(settings.log_level, settings.log_json)
+    store = store or Store(make_engine(settings.database_url))
+    api = Router(
+        path="/api/v1",
+        route_handlers=API_ROUTES,
+        guards=[scope_guard],
+        dependencies={"store": Provide(provide_store, sync_to_thread=False)},
+    )
+    return Litestar(
+        route_handlers=[live, ready, api],
+        middleware=[
+            RequestContextMiddleware,
+            DefineMiddleware(BearerAuthentication, exclude=[r"^/health/"]),
+        ],
+        exception_handlers=exception_handlers,
+        openapi_config=openapi_config(),
+        state=State({"store": store, "settings": settings}),
+        request_max_body_size=settings.max_request_bytes,
+        before_send=[add_request_id_header],
+        logging_config=None,  # gateway.logs owns logging (redaction); Litestar must not reset it
+        on_shutdown=[store.engine.dispose],
+    )

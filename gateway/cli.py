@@ -1,0 +1,255 @@
+"""``gateway`` command line: serve, worker, migrate, clients, deliveries, openapi.
+
+Every command reads the same typed settings, so ``serve``, ``worker`` and ``migrate`` always
+agree on the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+import signal
+import sys
+import threading
+from typing import Any
+
+import click
+import msgspec
+from rich.console import Console
+from rich.table import Table
+
+from gateway.errors import GatewayError
+from gateway.logs import configure_logging
+from gateway.settings import Settings, SettingsError, load_settings
+from gateway.store import Store, make_engine
+from gateway.store.migrate import upgrade
+
+console = Console()
+
+
+class Context(msgspec.Struct):
+    settings: Settings
+
+    def store(self) -> Store:
+        return Store(make_engine(self.settings.database_url))
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Section 19 interoperability gateway."""
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    configure_logging(settings.log_level, settings.log_json)
+    ctx.obj = Context(settings=settings)
+
+
+@main.command()
+@pass_context
+def migrate(ctx: Context) -> None:
+    """Bring the database schema up to date."""
+    upgrade(ctx.store().engine)
+    click.echo("database is at the latest schema")
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to bind (GATEWAY_HOST).")
+@click.option("--port", type=int, default=None, help="Port to bind (GATEWAY_PORT).")
+@click.option("--with-worker", is_flag=True, help="Also run a delivery worker in this process.")
+@pass_context
+def serve(ctx: Context, host: str | None, port: int | None, with_worker: bool) -> None:
+    """Serve the HTTP API."""
+    import uvicorn
+
+    from gateway.app import create_app
+    from gateway.delivery.setup import build_worker
+    from gateway.security.clients import LOCAL_ADMIN, bootstrap_admin
+
+    settings = msgspec.structs.replace(
+        ctx.settings, host=host or ctx.settings.host, port=port or ctx.settings.port
+    )
+    store = ctx.store()
+    if settings.bootstrap_admin and (token := bootstrap_admin(store)):
+        _announce_token(LOCAL_ADMIN, token)
+    stop = threading.Event()
+    worker_thread: threading.Thread | None = None
+    if with_worker:
+        worker = build_worker(settings, store)
+        worker_thread = threading.Thread(
+            target=worker.run, args=(stop, settings.worker_poll_seconds), daemon=True
+        )
+        worker_thread.start()
+    app = create_app(settings, store, logging=False)
+    try:
+        # Access logs are our own (without query strings, which can carry identifiers).
+        uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_config=None)
+    finally:
+        stop.set()
+        if worker_thread is not None:
+            worker_thread.join(timeout=30)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@pass_context
+def worker(ctx: Context, once: bool) -> None:
+    """Deliver outbox messages until stopped (SIGTERM finishes or releases the current batch)."""
+    from gateway.delivery.setup import build_worker
+
+    delivery = build_worker(ctx.settings, ctx.store())
+    if once:
+        click.echo(f"delivered or settled {delivery.drain()} message(s)")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    delivery.run(stop, ctx.settings.worker_poll_seconds)
+
+
+@main.group()
+def client() -> None:
+    """API clients and their tokens."""
+
+
+@client.command("create")
+@click.option("--name", required=True, help="A name that says who the client is.")
+@click.option("--scopes", required=True, help="Comma-separated, e.g. cases:read,cases:write")
+@click.option("--expires-days", type=int, default=None, help="Token lifetime in days.")
+@pass_context
+def client_create(ctx: Context, name: str, scopes: str, expires_days: int | None) -> None:
+    """Create a client and print its bearer token (shown this once only)."""
+    from gateway.security.clients import create_client, parse_scopes
+
+    store = ctx.store()
+    expires = (
+        store.clock.now() + dt.timedelta(days=expires_days) if expires_days is not None else None
+    )
+    created, token = _domain(lambda: create_client(store, name, parse_scopes(scopes), expires))
+    _announce_token(created.name, token)
+
+
+@client.command("list")
+@pass_context
+def client_list(ctx: Context) -> None:
+    """List clients (tokens are never shown again)."""
+    with ctx.store().unit_of_work() as uow:
+        clients = uow.clients.all()
+    table = Table("name", "scopes", "created", "expires", "revoked")
+    for c in clients:
+        table.add_row(
+            c.name,
+            " ".join(c.scopes),
+            _when(c.created_at),
+            _when(c.expires_at),
+            _when(c.revoked_at),
+        )
+    console.print(table)
+
+
+@client.command("revoke")
+@click.argument("name")
+@pass_context
+def client_revoke(ctx: Context, name: str) -> None:
+    """Revoke a client's token at once."""
+    store = ctx.store()
+
+    def revoke() -> Any:
+        with store.unit_of_work() as uow:
+            return uow.clients.revoke(name, uow.now)
+
+    _domain(revoke)
+    click.echo(f"revoked {name}")
+
+
+@main.group()
+def deliveries() -> None:
+    """Outbound deliveries: inspect and replay."""
+
+
+@deliveries.command("list")
+@click.option("--status", type=click.Choice(["pending", "in_flight", "delivered", "dead"]))
+@click.option("--destination", default=None)
+@click.option("--limit", type=int, default=50)
+@pass_context
+def deliveries_list(ctx: Context, status: str | None, destination: str | None, limit: int) -> None:
+    from gateway.delivery.admin import list_deliveries
+    from gateway.store.outbox import DeliveryFilter
+
+    page = list_deliveries(
+        ctx.store(), DeliveryFilter(status=status, destination=destination), None, limit
+    )
+    table = Table("id", "destination", "kind", "status", "attempts", "last error")
+    for d in page.items:
+        table.add_row(d.id, d.destination, d.kind, d.status, str(d.attempts), d.last_error or "")
+    console.print(table)
+
+
+@deliveries.command("replay")
+@click.argument("delivery_ids", nargs=-1)
+@click.option("--all-dead", is_flag=True, help="Replay every dead delivery.")
+@click.option("--destination", default=None, help="With --all-dead: only this destination.")
+@pass_context
+def deliveries_replay(
+    ctx: Context, delivery_ids: tuple[str, ...], all_dead: bool, destination: str | None
+) -> None:
+    """Put dead deliveries back on the queue."""
+    from gateway.delivery.admin import list_deliveries, replay_delivery
+    from gateway.store.outbox import DeliveryFilter
+
+    store = ctx.store()
+    ids = list(delivery_ids)
+    if all_dead:
+        where = DeliveryFilter(status="dead", destination=destination)
+        cursor: str | None = None
+        while True:
+            page = list_deliveries(store, where, cursor, 500)
+            ids += [d.id for d in page.items]
+            if not (cursor := page.next_cursor):
+                break
+    if not ids:
+        raise click.UsageError("name delivery ids, or use --all-dead")
+    for delivery_id in ids:
+        _domain(lambda delivery_id=delivery_id: replay_delivery(store, delivery_id))
+    click.echo(f"replayed {len(ids)} deliver{'y' if len(ids) == 1 else 'ies'}")
+
+
+@main.command()
+@click.option("--output", type=click.Path(dir_okay=False, path_type=pathlib.Path), default=None)
+@pass_context
+def openapi(ctx: Context, output: pathlib.Path | None) -> None:
+    """Write the OpenAPI document (the snapshot in contracts/openapi.json)."""
+    from gateway.openapi_snapshot import render
+
+    text = render()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
+
+
+def _announce_token(name: str, token: str) -> None:
+    # Printed, not logged: logs are kept and shipped, this is shown once to one person.
+    click.echo(
+        f"\nClient {name!r} created. Its bearer token, shown this once only:\n\n  {token}\n\n"
+        f'Use it as: curl -H "Authorization: Bearer {token}" ...\n'
+    )
+
+
+def _domain(call: Any) -> Any:
+    try:
+        return call()
+    except GatewayError as exc:
+        raise click.ClickException(exc.detail) from exc
+
+
+def _when(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+__all__ = ["main"]

@@ -1,0 +1,27 @@
+"""A destination that writes one structured log line per message.
+
+It proves the outbox loop end to end before a real system is wired, and stays useful as an
+audit trail of what left. It logs what was sent, never the payload (child data).
+"""
+
+from __future__ import annotations
+
+import structlog
+
+from gateway.store.outbox import ClaimedMessage
+
+log = structlog.get_logger("gateway.delivery.log")
+
+
+class LogDestination:
+    name = "log"
+
+    def send(self, message: ClaimedMessage) -> None:
+        log.info(
+            "outbound message",
+            delivery_id=message.id,
+            kind=message.kind,
+            idempotency_key=message.idempotency_key,
+            case_id=message.case_id,
+            attempt=message.attempt,
+        )

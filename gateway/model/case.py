@@ -1,0 +1,72 @@
+"""A Section 19 (or related) case: one request about one child, and its timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+import msgspec
+
+from gateway.model.child import InvalidField
+from gateway.model.events import Event
+from gateway.model.identifiers import urn_problem
+
+# Education Act 1996 s.19(1): "by reason of illness, exclusion from school or otherwise".
+CaseReason = Literal["illness", "exclusion", "otherwise"]
+CaseSource = Literal[
+    "school", "parent", "portal", "attendance_feed", "health", "social_care", "la_officer"
+]
+# Statuses and the moves between them are data: mappings/data/case_lifecycle.toml.
+CaseStatus = Literal[
+    "received",
+    "acknowledged",
+    "awaiting_panel",
+    "multi_agency_meeting",
+    "agreed",
+    "not_agreed_at_this_time",
+    "not_agreed",
+    "provision_arranged",
+    "closed",
+]
+TeamCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")]
+Summary = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class NewCase(msgspec.Struct, kw_only=True, frozen=True):
+    child_id: str
+    reason: CaseReason
+    source: CaseSource
+    summary: Summary
+    lead_team: TeamCode | None = None
+    school_urn: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.school_urn is not None and (problem := urn_problem(self.school_urn)):
+            raise InvalidField("school_urn", problem)
+
+
+class StatusChange(msgspec.Struct, kw_only=True, frozen=True):
+    status: CaseStatus
+    reason: Summary
+
+
+class CaseSummary(msgspec.Struct, kw_only=True, frozen=True):
+    id: str
+    child_id: str
+    reason: CaseReason
+    source: CaseSource
+    status: CaseStatus
+    lead_team: str | None
+    school_urn: str | None
+    summary: str
+    opened_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class Case(CaseSummary, kw_only=True, frozen=True):
+    timeline: list[Event]
+
+
+class CasePage(msgspec.Struct, kw_only=True, frozen=True):
+    items: list[CaseSummary]
+    next_cursor: str | None

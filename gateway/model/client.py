@@ -1,0 +1,42 @@
+"""API clients (MIS systems, NHS teams, officers' tools) and what they may do."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import msgspec
+
+# Every route declares one of these; issue-level additions extend the list.
+Scope = Literal[
+    "cases:read",
+    "cases:write",
+    "attendance:write",
+    "portal:write",
+    "nhs",
+    "reports:read",
+    "admin",
+]
+ALL_SCOPES: tuple[Scope, ...] = (
+    "cases:read",
+    "cases:write",
+    "attendance:write",
+    "portal:write",
+    "nhs",
+    "reports:read",
+    "admin",
+)
+
+
+class Client(msgspec.Struct, kw_only=True, frozen=True):
+    id: str
+    name: str
+    scopes: tuple[Scope, ...]
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
+
+    def active(self, now: dt.datetime) -> bool:
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or now < self.expires_at

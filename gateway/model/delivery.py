@@ -1,0 +1,55 @@
+"""Outbound messages as the outbox holds them, and their delivery history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+import msgspec
+
+DeliveryStatus = Literal["pending", "in_flight", "delivered", "dead"]
+AttemptOutcome = Literal["delivered", "transient", "permanent", "released"]
+
+
+class OutboundMessage(msgspec.Struct, kw_only=True, frozen=True):
+    """What a service asks to send; the unit of work writes it beside the change."""
+
+    destination: str
+    kind: str
+    idempotency_key: str
+    payload: dict[str, Any]
+    case_id: str | None = None
+    child_id: str | None = None
+
+
+class DeliveryAttempt(msgspec.Struct, kw_only=True, frozen=True):
+    number: int
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    outcome: AttemptOutcome
+    error: str | None
+    worker: str
+
+
+class Delivery(msgspec.Struct, kw_only=True, frozen=True):
+    id: str
+    destination: str
+    kind: str
+    idempotency_key: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: dt.datetime | None
+    last_error: str | None
+    case_id: str | None
+    created_at: dt.datetime
+    delivered_at: dt.datetime | None
+
+
+class DeliveryDetail(Delivery, kw_only=True, frozen=True):
+    payload: dict[str, Any]
+    history: list[DeliveryAttempt]
+
+
+class DeliveryPage(msgspec.Struct, kw_only=True, frozen=True):
+    items: list[Delivery]
+    next_cursor: str | None

@@ -1,0 +1,67 @@
+"""The case timeline: append-only entries saying who did what, when and why.
+
+Each kind of entry is its own Struct in a tagged union, so a reader (a panel officer, the
+Mosaic casenote mapping) gets typed fields instead of a free-form dict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import msgspec
+
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class Action(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+    """Something a person or team did, or must do, on the case."""
+
+    kind: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    description: Reason
+    actor: Short
+    due_by: dt.date | None = None
+
+
+class Decision(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+    """A decision and where it came from: the policy rule lets a panel see why."""
+
+    outcome: Short
+    decided_by: Short
+    reason: Reason
+    rule_id: Short | None = None
+    policy_ref: Short | None = None
+
+
+class CaseOpened(msgspec.Struct, tag="case_opened", kw_only=True, frozen=True):
+    reason: str
+    source: str
+    lead_team: str | None = None
+
+
+class StatusChanged(msgspec.Struct, tag="status_changed", kw_only=True, frozen=True):
+    from_status: str
+    to_status: str
+
+
+class ActionRecorded(msgspec.Struct, tag="action_recorded", kw_only=True, frozen=True):
+    action: Action
+
+
+class DecisionRecorded(msgspec.Struct, tag="decision_recorded", kw_only=True, frozen=True):
+    decision: Decision
+
+
+EventDetail = CaseOpened | StatusChanged | ActionRecorded | DecisionRecorded
+
+
+class Event(msgspec.Struct, kw_only=True, frozen=True):
+    id: str
+    case_id: str
+    seq: int
+    at: dt.datetime
+    actor: str
+    summary: str
+    why: str | None
+    detail: EventDetail

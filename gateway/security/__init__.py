@@ -1,0 +1,1 @@
+"""Credentials, scopes and the audit of who read what."""

@@ -1,0 +1,66 @@
+"""Typed settings, read once from ``GATEWAY_*`` environment variables.
+
+Nothing else in the gateway reads ``os.environ``: tests build a ``Settings`` directly, and a
+deployment sees every knob in one place.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+PREFIX = "GATEWAY_"
+
+
+class SettingsError(ValueError):
+    """A ``GATEWAY_*`` variable that cannot be used; the message names it."""
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True):
+    # SQLite file under ./var/ by default so `make run` needs nothing installed.
+    database_url: str = "sqlite:///./var/gateway.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    log_json: bool = True
+    # Create a local admin client on first start and print its token once.
+    bootstrap_admin: bool = True
+    # Delivery: attempts before a message is dead-lettered, and the persistent back-off.
+    delivery_max_attempts: int = 8
+    delivery_backoff_base_seconds: float = 30.0
+    delivery_backoff_cap_seconds: float = 6 * 3600.0
+    # Quick retries inside one attempt, for blips that last a second or two.
+    delivery_inline_retries: int = 2
+    delivery_inline_wait_seconds: float = 0.2
+    # A claim older than this is taken back (a worker that died mid-send).
+    delivery_lease_seconds: float = 300.0
+    delivery_batch_size: int = 50
+    worker_poll_seconds: float = 1.0
+    # Largest request body accepted, in bytes (feeds have their own limits later).
+    max_request_bytes: int = 1_048_576
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from the environment; ``overrides`` win (used by the CLI flags)."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    for field in msgspec.structs.fields(Settings):
+        value = env.get(PREFIX + field.name.upper())
+        if value is not None:
+            raw[field.name] = value
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        # msgspec names the field as `$.name`; turn it back into the variable a user set.
+        message = str(exc)
+        for field in msgspec.structs.fields(Settings):
+            message = message.replace(f"`$.{field.name}`", PREFIX + field.name.upper())
+        raise SettingsError(f"invalid setting: {message}") from exc

@@ -1,0 +1,159 @@
+"""Cases and their append-only timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+
+from gateway.clock import new_id
+from gateway.errors import Conflict, NotFound
+from gateway.model.case import CaseSummary, NewCase
+from gateway.model.events import Event, EventDetail
+from gateway.store.pagination import decode_cursor, encode_cursor
+from gateway.store.schema import case_events, cases
+
+
+class CaseFilter(msgspec.Struct, kw_only=True, frozen=True):
+    status: str | None = None
+    reason: str | None = None
+    lead_team: str | None = None
+    school_urn: str | None = None
+    child_id: str | None = None
+    opened_from: dt.datetime | None = None
+    opened_to: dt.datetime | None = None
+
+
+class CaseRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self._connection = connection
+
+    def add(self, new: NewCase, status: str, now: dt.datetime) -> CaseSummary:
+        case_id = new_id()
+        self._connection.execute(
+            cases.insert().values(
+                id=case_id,
+                child_id=new.child_id,
+                reason=new.reason,
+                source=new.source,
+                status=status,
+                lead_team=new.lead_team,
+                school_urn=new.school_urn,
+                summary=new.summary,
+                opened_at=now,
+                updated_at=now,
+                last_seq=0,
+            )
+        )
+        return self.get(case_id)
+
+    def find(self, case_id: str) -> CaseSummary | None:
+        row = self._connection.execute(sa.select(cases).where(cases.c.id == case_id)).first()
+        return None if row is None else _summary(row._mapping)
+
+    def get(self, case_id: str) -> CaseSummary:
+        case = self.find(case_id)
+        if case is None:
+            raise NotFound(f"no case {case_id}")
+        return case
+
+    def set_status(self, case_id: str, expected: str, status: str, now: dt.datetime) -> None:
+        """Compare-and-set, so two officers moving the same case cannot both win."""
+        result = self._connection.execute(
+            cases.update()
+            .where(cases.c.id == case_id, cases.c.status == expected)
+            .values(status=status, updated_at=now)
+        )
+        if result.rowcount != 1:
+            raise Conflict(f"case {case_id} changed while this request ran; read it again")
+
+    def append_event(
+        self,
+        case_id: str,
+        *,
+        at: dt.datetime,
+        actor: str,
+        summary: str,
+        why: str | None,
+        detail: EventDetail,
+    ) -> Event:
+        # Bumping last_seq locks the case row, so timeline numbers never collide or skip.
+        seq = self._connection.execute(
+            cases.update()
+            .where(cases.c.id == case_id)
+            .values(last_seq=cases.c.last_seq + 1, updated_at=at)
+            .returning(cases.c.last_seq)
+        ).scalar_one()
+        event = Event(
+            id=new_id(),
+            case_id=case_id,
+            seq=seq,
+            at=at,
+            actor=actor,
+            summary=summary,
+            why=why,
+            detail=detail,
+        )
+        self._connection.execute(
+            case_events.insert().values(
+                id=event.id,
+                case_id=case_id,
+                seq=seq,
+                at=at,
+                actor=actor,
+                kind=type(detail).__struct_config__.tag,
+                summary=summary,
+                why=why,
+                detail=msgspec.to_builtins(detail),
+            )
+        )
+        return event
+
+    def timeline(self, case_id: str) -> list[Event]:
+        rows = self._connection.execute(
+            sa.select(case_events).where(case_events.c.case_id == case_id).order_by("seq")
+        )
+        return [_event(row._mapping) for row in rows]
+
+    def page(
+        self, where: CaseFilter, cursor: str | None, limit: int
+    ) -> tuple[list[CaseSummary], str | None]:
+        query = sa.select(cases)
+        for column in ("status", "reason", "lead_team", "school_urn", "child_id"):
+            value = getattr(where, column)
+            if value is not None:
+                query = query.where(cases.c[column] == value)
+        if where.opened_from is not None:
+            query = query.where(cases.c.opened_at >= where.opened_from)
+        if where.opened_to is not None:
+            query = query.where(cases.c.opened_at < where.opened_to)
+        if cursor is not None:
+            at, after_id = decode_cursor(cursor)
+            query = query.where(sa.tuple_(cases.c.opened_at, cases.c.id) < sa.tuple_(at, after_id))
+        query = query.order_by(cases.c.opened_at.desc(), cases.c.id.desc()).limit(limit + 1)
+        rows = [_summary(row._mapping) for row in self._connection.execute(query)]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1].opened_at, rows[-1].id) if more else None
+        return rows, next_cursor
+
+
+def _summary(row: Any) -> CaseSummary:
+    return msgspec.convert(
+        {name: row[name] for name in CaseSummary.__struct_fields__}, CaseSummary, strict=False
+    )
+
+
+def _event(row: Any) -> Event:
+    return Event(
+        id=row["id"],
+        case_id=row["case_id"],
+        seq=row["seq"],
+        at=row["at"],
+        actor=row["actor"],
+        summary=row["summary"],
+        why=row["why"],
+        detail=msgspec.convert(row["detail"], EventDetail),
+    )

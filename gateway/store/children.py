@@ -1,0 +1,84 @@
+"""Children: stored flat, one unique column per identifier scheme so a lookup by any of
+them is one indexed query."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from gateway.clock import new_id
+from gateway.errors import Conflict
+from gateway.model.child import Child, ChildDetails, ChildIdentifiers, ChildName, IdentifierScheme
+from gateway.store.schema import children
+
+
+class ChildRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self._connection = connection
+
+    def add(self, details: ChildDetails, now: dt.datetime) -> Child:
+        for scheme, value in details.identifiers.items():
+            if self.find(scheme, value) is not None:
+                raise Conflict(
+                    f"a child with this {scheme} is already registered",
+                    field=f"identifiers.{scheme}",
+                )
+        child_id = new_id()
+        self._connection.execute(
+            children.insert().values(id=child_id, created_at=now, updated_at=now, **_row(details))
+        )
+        child = self.get(child_id)
+        assert child is not None
+        return child
+
+    def get(self, child_id: str) -> Child | None:
+        row = self._connection.execute(sa.select(children).where(children.c.id == child_id)).first()
+        return None if row is None else _child(row._mapping)
+
+    def find(self, scheme: IdentifierScheme, value: str) -> Child | None:
+        row = self._connection.execute(
+            sa.select(children).where(children.c[scheme] == value)
+        ).first()
+        return None if row is None else _child(row._mapping)
+
+
+def _row(details: ChildDetails) -> dict[str, Any]:
+    ids = details.identifiers
+    return {
+        "upn": ids.upn,
+        "nhs_number": ids.nhs_number,
+        "mosaic_person_id": ids.mosaic_person_id,
+        "uln": ids.uln,
+        "given_name": details.name.given,
+        "family_name": details.name.family,
+        "preferred_name": details.name.preferred,
+        "date_of_birth": details.date_of_birth,
+        "home_la": details.home_la,
+        "school_urn": details.school_urn,
+        "ehcp_status": details.ehcp_status,
+        "looked_after": details.looked_after,
+    }
+
+
+def _child(row: Any) -> Child:
+    return Child(
+        id=row["id"],
+        identifiers=ChildIdentifiers(
+            upn=row["upn"],
+            nhs_number=row["nhs_number"],
+            mosaic_person_id=row["mosaic_person_id"],
+            uln=row["uln"],
+        ),
+        name=ChildName(
+            given=row["given_name"], family=row["family_name"], preferred=row["preferred_name"]
+        ),
+        date_of_birth=row["date_of_birth"],
+        home_la=row["home_la"],
+        school_urn=row["school_urn"],
+        ehcp_status=row["ehcp_status"],
+        looked_after=row["looked_after"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )

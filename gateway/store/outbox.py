@@ -1,0 +1,264 @@
+"""The transactional outbox: messages written with the change that caused them, claimed by
+workers, and their delivery history.
+
+Claims use ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so N workers never take the same row;
+on SQLite the engine begins every transaction IMMEDIATE, which serialises claims instead.
+A claim is a lease: a worker that dies leaves rows whose lease runs out and are taken again.
+The attempt counter moves at claim time, so a message that kills its worker every time still
+reaches dead letter instead of looping for ever.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from gateway.clock import new_id
+from gateway.errors import Conflict, NotFound
+from gateway.model.delivery import (
+    AttemptOutcome,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryDetail,
+    OutboundMessage,
+)
+from gateway.store.pagination import decode_cursor, encode_cursor
+from gateway.store.schema import delivery_attempts, outbox
+
+
+class ClaimedMessage(msgspec.Struct, kw_only=True, frozen=True):
+    id: str
+    destination: str
+    kind: str
+    idempotency_key: str
+    payload: dict[str, Any]
+    case_id: str | None
+    child_id: str | None
+    attempt: int
+
+
+class DeliveryFilter(msgspec.Struct, kw_only=True, frozen=True):
+    status: str | None = None
+    destination: str | None = None
+    kind: str | None = None
+    case_id: str | None = None
+
+
+class OutboxRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self._connection = connection
+
+    def enqueue(self, messages: Iterable[OutboundMessage], now: dt.datetime) -> int:
+        """Add messages; one whose idempotency key is known already is left as it is."""
+        rows = [
+            {
+                "id": new_id(),
+                "destination": m.destination,
+                "kind": m.kind,
+                "idempotency_key": m.idempotency_key,
+                "payload": m.payload,
+                "case_id": m.case_id,
+                "child_id": m.child_id,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for m in messages
+        ]
+        if not rows:
+            return 0
+        insert = (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(outbox)
+        added = self._connection.execute(
+            insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
+                outbox.c.id
+            ),
+            rows,
+        )
+        return len(added.all())
+
+    def claim(
+        self, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int
+    ) -> list[ClaimedMessage]:
+        due = sa.or_(
+            sa.and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= now),
+            sa.and_(outbox.c.status == "in_flight", outbox.c.claimed_until < now),
+        )
+        ids = (
+            self._connection.execute(
+                sa.select(outbox.c.id)
+                .where(due)
+                .order_by(outbox.c.next_attempt_at, outbox.c.created_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            .scalars()
+            .all()
+        )
+        if not ids:
+            return []
+        rows = self._connection.execute(
+            outbox.update()
+            .where(outbox.c.id.in_(ids))
+            .values(
+                status="in_flight",
+                claimed_by=worker,
+                claimed_until=now + lease,
+                attempts=outbox.c.attempts + 1,
+            )
+            .returning(
+                outbox.c.id,
+                outbox.c.destination,
+                outbox.c.kind,
+                outbox.c.idempotency_key,
+                outbox.c.payload,
+                outbox.c.case_id,
+                outbox.c.child_id,
+                outbox.c.attempts,
+                outbox.c.created_at,
+            )
+        ).all()
+        ordered = sorted(rows, key=lambda r: (r.created_at, r.id))
+        return [
+            ClaimedMessage(
+                id=r.id,
+                destination=r.destination,
+                kind=r.kind,
+                idempotency_key=r.idempotency_key,
+                payload=r.payload,
+                case_id=r.case_id,
+                child_id=r.child_id,
+                attempt=r.attempts,
+            )
+            for r in ordered
+        ]
+
+    def finish(
+        self,
+        message: ClaimedMessage,
+        worker: str,
+        *,
+        started_at: dt.datetime,
+        now: dt.datetime,
+        outcome: AttemptOutcome,
+        error: str | None = None,
+        retry_at: dt.datetime | None = None,
+    ) -> bool:
+        """Record how an attempt ended. False when this worker no longer holds the claim
+        (its lease ran out and another worker took the message): the other worker's word wins."""
+        values: dict[str, Any] = {"claimed_by": None, "claimed_until": None}
+        if outcome == "delivered":
+            values |= {"status": "delivered", "delivered_at": now, "next_attempt_at": None}
+        elif outcome == "released":
+            # Handed back unsent (graceful shutdown): the attempt does not count.
+            values |= {"status": "pending", "attempts": outbox.c.attempts - 1}
+        elif retry_at is not None:
+            values |= {"status": "pending", "next_attempt_at": retry_at, "last_error": error}
+        else:
+            values |= {"status": "dead", "next_attempt_at": None, "last_error": error}
+        result = self._connection.execute(
+            outbox.update()
+            .where(
+                outbox.c.id == message.id,
+                outbox.c.status == "in_flight",
+                outbox.c.claimed_by == worker,
+            )
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            return False
+        if outcome != "released":
+            self._connection.execute(
+                delivery_attempts.insert().values(
+                    delivery_id=message.id,
+                    number=message.attempt,
+                    started_at=started_at,
+                    finished_at=now,
+                    outcome=outcome,
+                    error=error,
+                    worker=worker,
+                )
+            )
+        return True
+
+    def get(self, delivery_id: str) -> DeliveryDetail:
+        row = self._connection.execute(sa.select(outbox).where(outbox.c.id == delivery_id)).first()
+        if row is None:
+            raise NotFound(f"no delivery {delivery_id}")
+        history = self._connection.execute(
+            sa.select(delivery_attempts)
+            .where(delivery_attempts.c.delivery_id == delivery_id)
+            .order_by(delivery_attempts.c.id)
+        )
+        fields = _delivery_fields(row._mapping)
+        return msgspec.convert(
+            fields
+            | {
+                "payload": row.payload,
+                "history": [
+                    {name: h._mapping[name] for name in DeliveryAttempt.__struct_fields__}
+                    for h in history
+                ],
+            },
+            DeliveryDetail,
+            strict=False,
+        )
+
+    def page(
+        self, where: DeliveryFilter, cursor: str | None, limit: int
+    ) -> tuple[list[Delivery], str | None]:
+        query = sa.select(outbox)
+        for column in ("status", "destination", "kind", "case_id"):
+            value = getattr(where, column)
+            if value is not None:
+                query = query.where(outbox.c[column] == value)
+        if cursor is not None:
+            at, after_id = decode_cursor(cursor)
+            query = query.where(
+                sa.tuple_(outbox.c.created_at, outbox.c.id) < sa.tuple_(at, after_id)
+            )
+        query = query.order_by(outbox.c.created_at.desc(), outbox.c.id.desc()).limit(limit + 1)
+        items = [
+            msgspec.convert(_delivery_fields(r._mapping), Delivery, strict=False)
+            for r in self._connection.execute(query)
+        ]
+        more = len(items) > limit
+        items = items[:limit]
+        return items, (encode_cursor(items[-1].created_at, items[-1].id) if more else None)
+
+    def replay(self, delivery_id: str, now: dt.datetime) -> DeliveryDetail:
+        """A dead message goes back to the queue with a fresh set of attempts."""
+        result = self._connection.execute(
+            outbox.update()
+            .where(outbox.c.id == delivery_id, outbox.c.status == "dead")
+            .values(status="pending", attempts=0, next_attempt_at=now)
+        )
+        if result.rowcount != 1:
+            current = self.get(delivery_id)  # raises NotFound for an unknown id
+            raise Conflict(f"only a dead delivery can be replayed; this one is {current.status}")
+        return self.get(delivery_id)
+
+    def backlog(self) -> dict[str, dict[str, int]]:
+        """Count of undelivered messages per destination and status."""
+        rows = self._connection.execute(
+            sa.select(outbox.c.destination, outbox.c.status, sa.func.count())
+            .where(outbox.c.status != "delivered")
+            .group_by(outbox.c.destination, outbox.c.status)
+        )
+        counts: dict[str, dict[str, int]] = {}
+        for destination, status, count in rows:
+            counts.setdefault(destination, {})[status] = int(count)
+        return counts
+
+    @property
+    def _dialect(self) -> str:
+        return self._connection.dialect.name
+
+
+def _delivery_fields(row: Any) -> dict[str, Any]:
+    return {name: row[name] for name in Delivery.__struct_fields__}

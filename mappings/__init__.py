@@ -1,0 +1,1 @@
+"""External ⇄ canonical mappings and the data tables they read (codes, lifecycles, routes)."""

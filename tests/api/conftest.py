@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from litestar.testing import TestClient
+
+from gateway.app import create_app
+from gateway.model.client import ALL_SCOPES, Scope
+from gateway.security.clients import create_client
+from gateway.settings import Settings
+from gateway.store import Store
+
+
+class Api:
+    """A running app on the test's store, and tokens with whatever scopes a test needs."""
+
+    def __init__(self, client: TestClient, store: Store) -> None:
+        self.client = client
+        self.store = store
+        self._made = 0
+
+    def token(self, *scopes: Scope) -> dict[str, str]:
+        self._made += 1
+        _, token = create_client(self.store, f"client-{self._made}", scopes or ALL_SCOPES)
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def api(store: Store, database_url: str) -> Iterator[Api]:
+    app = create_app(Settings(database_url=database_url), store, logging=False)
+    with TestClient(app) as client:
+        yield Api(client, store)
