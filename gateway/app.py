@@ -10,7 +10,9 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from adapters.mis.readers import mis_readers
 from gateway import __version__
+from gateway.api.attendance import ChildAttendanceController, FeedController
 from gateway.api.auth import SECURITY_SCHEME, BearerAuthentication, scope_guard
 from gateway.api.cases import CaseController
 from gateway.api.children import ChildController
@@ -19,12 +21,20 @@ from gateway.api.deps import provide_store
 from gateway.api.health import live, ready
 from gateway.api.problems import exception_handlers
 from gateway.api.request_context import RequestContextMiddleware, add_request_id_header
+from gateway.intake.ports import FeedReader
 from gateway.logs import configure_logging
+from gateway.model.attendance import FeedFormat
 from gateway.settings import Settings, load_settings
 from gateway.store.engine import make_engine
 from gateway.store.unit_of_work import Store
 
-API_ROUTES = [CaseController, ChildController, DeliveryController]
+API_ROUTES = [
+    CaseController,
+    ChildController,
+    ChildAttendanceController,
+    DeliveryController,
+    FeedController,
+]
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -48,7 +58,11 @@ def openapi_config() -> OpenAPIConfig:
 
 
 def create_app(
-    settings: Settings | None = None, store: Store | None = None, *, logging: bool = True
+    settings: Settings | None = None,
+    store: Store | None = None,
+    *,
+    logging: bool = True,
+    feed_readers: dict[FeedFormat, FeedReader] | None = None,
 ) -> Litestar:
     settings = settings or load_settings()
     if logging:
@@ -68,7 +82,13 @@ def create_app(
         ],
         exception_handlers=exception_handlers,
         openapi_config=openapi_config(),
-        state=State({"store": store, "settings": settings}),
+        state=State(
+            {
+                "store": store,
+                "settings": settings,
+                "feed_readers": feed_readers if feed_readers is not None else mis_readers(),
+            }
+        ),
         request_max_body_size=settings.max_request_bytes,
         before_send=[add_request_id_header],
         logging_config=None,  # gateway.logs owns logging (redaction); Litestar must not reset it

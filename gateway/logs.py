@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import traceback
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
@@ -54,6 +55,16 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 
 # Keys the logging machinery itself adds; their values are ours, not a child's.
 _TRUSTED_KEYS = frozenset({"timestamp", "level", "logger", "request_id"})
+
+
+def error_fields(exc: BaseException) -> dict[str, Any]:
+    """What to log about an exception: its type and where it was raised, never its message
+    (a database error's message can quote the row it failed on)."""
+    frames = traceback.extract_tb(exc.__traceback__)[-8:]
+    return {
+        "error_type": f"{type(exc).__module__}.{type(exc).__qualname__}",
+        "error_at": [f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in frames],
+    }
 
 
 def mask_text(text: str) -> str:

@@ -26,8 +26,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     port: int = 8000
     log_level: str = "INFO"
     log_json: bool = True
-    # Create a local admin client on first start and print its token once.
-    bootstrap_admin: bool = True
+    # Create a local admin client on first start and print its token once (`make run` sets
+    # it; a deployment creates its clients explicitly).
+    bootstrap_admin: bool = False
     # Delivery: attempts before a message is dead-lettered, and the persistent back-off.
     delivery_max_attempts: int = 8
     delivery_backoff_base_seconds: float = 30.0
@@ -41,6 +42,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     worker_poll_seconds: float = 1.0
     # Largest request body accepted, in bytes (feeds have their own limits later).
     max_request_bytes: int = 1_048_576
+    # Largest attendance feed, in bytes; streamed to disk, never held whole in memory.
+    max_feed_bytes: int = 200 * 1_048_576
 
     @property
     def is_sqlite(self) -> bool:

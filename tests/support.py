@@ -33,8 +33,9 @@ def make_upn(serial: int, la: str = "925", estab: str = "2001", year: str = "26"
 
 
 def make_nhs_number(seed: int) -> str:
-    """The seed-th valid NHS number at or after 9000000000 (check digit 10 is skipped)."""
-    base = 900000000 + seed
+    """A valid NHS number of its own for each seed (check digit 10 is skipped within the
+    seed's own block of ten)."""
+    base = 900000000 + seed * 10
     while True:
         digits = f"{base:09d}"
         total = sum(int(d) * w for d, w in zip(digits, range(10, 1, -1), strict=True))

@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from gateway import cases
 from gateway.api.auth import scoped
 from gateway.api.deps import ClientRequest, endpoint_of
+from gateway.errors import InvalidInput
 from gateway.model.case import (
     Case,
     CasePage,
@@ -56,8 +57,8 @@ class CaseController(Controller):
             lead_team=lead_team,
             school_urn=school_urn,
             child_id=child_id,
-            opened_from=_aware(opened_from),
-            opened_to=_aware(opened_to),
+            opened_from=_aware(opened_from, "opened_from"),
+            opened_to=_aware(opened_to, "opened_to"),
         )
         return cases.list_cases(store, where, cursor, limit, request.user, endpoint_of(request))
 
@@ -110,8 +111,13 @@ class CaseController(Controller):
         return cases.read_timeline(store, case_id, request.user, endpoint_of(request))
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    """A filter time without a zone is read as UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)
+def _aware(value: dt.datetime | None, field: str) -> dt.datetime | None:
+    """A filter time without a zone is read as UTC; one too far out to convert is refused."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError as exc:
+        raise InvalidInput("the time is out of range", field=field) from exc

@@ -10,9 +10,10 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from gateway.api.auth import scoped
 from gateway.api.deps import ClientRequest, endpoint_of
-from gateway.children import find_child, read_child, register_child
+from gateway.children import find_child, read_child, read_child_timeline, register_child
 from gateway.errors import InvalidInput
 from gateway.model.child import Child, ChildDetails, IdentifierScheme
+from gateway.model.events import Event
 from gateway.store.unit_of_work import Store
 
 IdQuery = Annotated[str | None, QueryParameter(max_length=64)]
@@ -33,6 +34,17 @@ class ChildController(Controller):
         self, request: ClientRequest, store: NamedDependency[Store], child_id: FromPath[str]
     ) -> Child:
         return read_child(store, child_id, request.user, endpoint_of(request))
+
+    @get(
+        "/{child_id:str}/timeline",
+        operation_id="read_child_timeline",
+        sync_to_thread=True,
+        **scoped("cases:read"),
+    )
+    def timeline(
+        self, request: ClientRequest, store: NamedDependency[Store], child_id: FromPath[str]
+    ) -> list[Event]:
+        return read_child_timeline(store, child_id, request.user, endpoint_of(request))
 
     @get("/", operation_id="find_child", sync_to_thread=True, **scoped("cases:read"))
     def find(

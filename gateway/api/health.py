@@ -37,7 +37,7 @@ async def ready(state: State) -> Response[Ready]:
 def _readiness(store: Store) -> Response[Ready]:
     try:
         behind = pending_revisions(store.engine)
-        with store.unit_of_work() as uow:
+        with store.unit_of_work(read_only=True) as uow:
             backlog = uow.outbox.backlog()
     except SQLAlchemyError:
         body = Ready(status="unavailable", database="unreachable", migrations="unknown", outbox={})

@@ -18,8 +18,10 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import DataError
 
 from gateway.errors import GatewayError
+from gateway.logs import error_fields
 
 log = structlog.get_logger("gateway.api")
 
@@ -112,8 +114,36 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     )
 
 
+def unstorable_value(request: Request[Any, Any, Any], exc: DataError) -> Response[Any]:
+    """The database refused a value the schema let through (a NUL character, say)."""
+    log.warning("value refused by the database", path=request.url.path, **error_fields(exc))
+    return _respond(
+        request,
+        Problem(
+            type=TYPE_BASE + "invalid-input",
+            title="Invalid input",
+            status=422,
+            detail="a value in this request cannot be stored (control characters such as NUL?)",
+            instance=request.url.path,
+        ),
+    )
+
+
+def too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    return _respond(
+        request,
+        Problem(
+            type=TYPE_BASE + "bad-request",
+            title="Bad Request",
+            status=400,
+            detail="the document is nested too deeply to read",
+            instance=request.url.path,
+        ),
+    )
+
+
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    log.error("unhandled error", path=request.url.path, exc_info=exc)
+    log.error("unhandled error", path=request.url.path, **error_fields(exc))
     return _respond(
         request,
         Problem(
@@ -151,6 +181,8 @@ exception_handlers: ExceptionHandlersMap = {
     GatewayError: gateway_error,
     ValidationException: validation_error,
     HTTPException: http_error,
+    DataError: unstorable_value,
+    RecursionError: too_deep,
     Exception: internal_error,
 }
 

@@ -10,13 +10,13 @@ from gateway.store.unit_of_work import Store
 def list_deliveries(
     store: Store, where: DeliveryFilter, cursor: str | None, limit: int
 ) -> DeliveryPage:
-    with store.unit_of_work() as uow:
+    with store.unit_of_work(read_only=True) as uow:
         items, next_cursor = uow.outbox.page(where, cursor, limit)
     return DeliveryPage(items=items, next_cursor=next_cursor)
 
 
 def read_delivery(store: Store, delivery_id: str) -> DeliveryDetail:
-    with store.unit_of_work() as uow:
+    with store.unit_of_work(read_only=True) as uow:
         return uow.outbox.get(delivery_id)
 
 

@@ -18,19 +18,23 @@ def routes() -> dict[str, tuple[str, ...]]:
     return {kind: tuple(destinations) for kind, destinations in table.items()}
 
 
-def messages_for(event: Event, case: CaseSummary) -> list[OutboundMessage]:
+def messages_for(event: Event, case: CaseSummary | None = None) -> list[OutboundMessage]:
     """One message per destination; the key makes a re-run of the same step a no-op."""
     kind = type(event.detail).__struct_config__.tag
     assert isinstance(kind, str)
-    payload = {"event": msgspec.to_builtins(event), "case": msgspec.to_builtins(case)}
+    payload = {
+        "event": msgspec.to_builtins(event),
+        "case": None if case is None else msgspec.to_builtins(case),
+    }
+    prefix = "case" if case is not None else "child"
     return [
         OutboundMessage(
             destination=destination,
-            kind=f"case.{kind}",
+            kind=f"{prefix}.{kind}",
             idempotency_key=f"{destination}:event:{event.id}",
             payload=payload,
-            case_id=case.id,
-            child_id=case.child_id,
+            case_id=event.case_id,
+            child_id=event.child_id,
         )
         for destination in routes().get(kind, ())
     ]

@@ -16,6 +16,7 @@ import tenacity
 
 from gateway.delivery.ports import Destination, PermanentFailure, TransientFailure
 from gateway.delivery.retry_policy import RetryPolicy
+from gateway.logs import error_fields
 from gateway.model.delivery import AttemptOutcome
 from gateway.store.outbox import ClaimedMessage
 from gateway.store.unit_of_work import Store
@@ -50,23 +51,45 @@ class Worker:
         self.sleep = sleep
 
     def run(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
-        """Deliver until ``stop`` is set; a claimed batch is finished or handed back first."""
+        """Deliver until ``stop`` is set; a claimed batch is finished or handed back first.
+        A failing database does not end the loop: the worker waits and tries again."""
         log.info("worker started", worker=self.name, destinations=sorted(self.destinations))
+        failures = 0
         while not stop.is_set():
-            if self.run_once(stop) == 0:
+            try:
+                claimed = self.run_once(stop)
+            except Exception as exc:
+                failures += 1
+                log.error("worker cycle failed", worker=self.name, **error_fields(exc))
+                stop.wait(min(60.0, poll_seconds * 2**failures))
+                continue
+            failures = 0
+            if claimed == 0:
                 stop.wait(poll_seconds)
         log.info("worker stopped", worker=self.name)
 
     def run_once(self, stop: threading.Event | None = None) -> int:
         """Claim one batch and settle it; returns how many messages were claimed."""
         with self.store.unit_of_work() as uow:
-            batch = uow.outbox.claim(self.name, uow.now, self.lease, self.batch_size)
+            batch = uow.outbox.claim(
+                self.name, uow.now, self.lease, self.batch_size, self.policy.max_attempts
+            )
         for index, message in enumerate(batch):
             if stop is not None and stop.is_set():
                 self._release(batch[index:])
                 break
-            self._deliver(message)
+            if self._still_ours(message):
+                self._deliver(message)
         return len(batch)
+
+    def _still_ours(self, message: ClaimedMessage) -> bool:
+        """The batch shares one claim time; each message's lease restarts when its turn
+        comes, and a message another worker took back in the meantime is not sent twice."""
+        with self.store.unit_of_work() as uow:
+            ours = uow.outbox.renew(message, self.name, uow.now + self.lease)
+        if not ours:
+            log.warning("lease lost before sending", worker=self.name, delivery_id=message.id)
+        return ours
 
     def drain(self, max_batches: int = 10_000) -> int:
         """Run until nothing is due (used by tests and the CLI's one-shot mode)."""
@@ -90,7 +113,11 @@ class Worker:
         except PermanentFailure as exc:
             outcome, error = "permanent", _describe(exc)
         except Exception as exc:  # an adapter bug: keep the message, say what happened
-            log.exception("destination raised an unclassified error", delivery_id=message.id)
+            log.error(
+                "destination raised an unclassified error",
+                delivery_id=message.id,
+                **error_fields(exc),
+            )
             outcome, error = "transient", f"unclassified {_describe(exc)}"
         now = self.store.clock.now()
         if outcome == "transient":

@@ -32,7 +32,7 @@ TeamCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")]
 Summary = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 
 
-class NewCase(msgspec.Struct, kw_only=True, frozen=True):
+class NewCase(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     child_id: str
     reason: CaseReason
     source: CaseSource
@@ -45,7 +45,7 @@ class NewCase(msgspec.Struct, kw_only=True, frozen=True):
             raise InvalidField("school_urn", problem)
 
 
-class StatusChange(msgspec.Struct, kw_only=True, frozen=True):
+class StatusChange(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     status: CaseStatus
     reason: Summary
 

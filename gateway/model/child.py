@@ -41,7 +41,9 @@ def _check(field: str, value: str | None, problem: str | None) -> None:
         raise InvalidField(field, problem)
 
 
-class ChildIdentifiers(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+class ChildIdentifiers(
+    msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True, forbid_unknown_fields=True
+):
     upn: str | None = None
     nhs_number: str | None = None
     mosaic_person_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
@@ -66,13 +68,15 @@ class ChildIdentifiers(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=
         return [(scheme, value) for scheme, value in pairs if value is not None]
 
 
-class ChildName(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+class ChildName(
+    msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True, forbid_unknown_fields=True
+):
     given: Text
     family: Text
     preferred: Text | None = None
 
 
-class ChildDetails(msgspec.Struct, kw_only=True, frozen=True):
+class ChildDetails(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """What a caller supplies to register a child."""
 
     identifiers: ChildIdentifiers
@@ -90,7 +94,17 @@ class ChildDetails(msgspec.Struct, kw_only=True, frozen=True):
         _check("school_urn", self.school_urn, self.school_urn and urn_problem(self.school_urn))
 
 
-class Child(ChildDetails, kw_only=True, frozen=True):
+class Child(msgspec.Struct, kw_only=True, frozen=True):
+    """A child as the gateway knows them. A child first seen in an attendance feed may be known
+    only by UPN and school until a fuller record (CTF, the portal, an officer) arrives."""
+
     id: str
+    identifiers: ChildIdentifiers
+    name: ChildName | None
+    date_of_birth: dt.date | None
+    home_la: str | None
+    school_urn: str | None
+    ehcp_status: EhcpStatus
+    looked_after: bool
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -15,7 +15,9 @@ Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
-class Action(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+class Action(
+    msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True, forbid_unknown_fields=True
+):
     """Something a person or team did, or must do, on the case."""
 
     kind: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
@@ -53,13 +55,37 @@ class DecisionRecorded(msgspec.Struct, tag="decision_recorded", kw_only=True, fr
     decision: Decision
 
 
-EventDetail = CaseOpened | StatusChanged | ActionRecorded | DecisionRecorded
+class ConcernRaised(msgspec.Struct, tag="concern_raised", kw_only=True, frozen=True):
+    """An attendance threshold crossed (gateway/attendance/thresholds.py)."""
+
+    concern_id: str
+    kind: str
+    rule_id: str
+    policy_ref: str
+    academic_year: int
+    term: str | None
+    figures: dict[str, float | int | str | None]
+
+
+class ConcernResolved(msgspec.Struct, tag="concern_resolved", kw_only=True, frozen=True):
+    concern_id: str
+    kind: str
+    figures: dict[str, float | int | str | None]
+
+
+EventDetail = (
+    CaseOpened | StatusChanged | ActionRecorded | DecisionRecorded | ConcernRaised | ConcernResolved
+)
 
 
 class Event(msgspec.Struct, kw_only=True, frozen=True):
+    """A timeline entry. Entries about a case carry its id and a per-case sequence number;
+    facts about the child outside any case (an attendance concern) carry neither."""
+
     id: str
-    case_id: str
-    seq: int
+    child_id: str
+    case_id: str | None
+    seq: int | None
     at: dt.datetime
     actor: str
     summary: str

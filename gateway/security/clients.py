@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import msgspec
 
-from gateway.errors import InvalidInput
+from gateway.errors import Conflict, InvalidInput
 from gateway.model.client import ALL_SCOPES, Client, Scope
 from gateway.security.tokens import new_token, token_hash
 from gateway.store.unit_of_work import Store
@@ -27,6 +27,9 @@ def parse_scopes(text: str) -> tuple[Scope, ...]:
     return msgspec.convert(names, tuple[Scope, ...])
 
 
+BOOTSTRAP_LIFETIME = dt.timedelta(days=30)
+
+
 def create_client(
     store: Store, name: str, scopes: Sequence[Scope], expires_at: dt.datetime | None = None
 ) -> tuple[Client, str]:
@@ -38,16 +41,24 @@ def create_client(
 
 
 def bootstrap_admin(store: Store) -> str | None:
-    """On the first start of an empty store, an admin client so the API can be used at once."""
-    with store.unit_of_work() as uow:
-        if uow.clients.count() > 0:
-            return None
-    _, token = create_client(store, LOCAL_ADMIN, ALL_SCOPES)
+    """On the first start of an empty store, an admin client so the API can be used at once.
+    It expires after 30 days: a local convenience, not a deployment's credential. Two
+    processes starting together make one; the other sees it and carries on."""
+    token = new_token()
+    try:
+        with store.unit_of_work() as uow:
+            if uow.clients.count() > 0:
+                return None
+            uow.clients.add(
+                LOCAL_ADMIN, ALL_SCOPES, token_hash(token), uow.now, uow.now + BOOTSTRAP_LIFETIME
+            )
+    except Conflict:
+        return None
     return token
 
 
 def authenticate(store: Store, token: str) -> Client | None:
-    with store.unit_of_work() as uow:
+    with store.unit_of_work(read_only=True) as uow:
         client = uow.clients.by_token_hash(token_hash(token))
         if client is None or not client.active(uow.now):
             return None

@@ -7,6 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from gateway.model.client import Client
+from gateway.store.rows import plain as _plain
 from gateway.store.schema import audit_log
 
 
@@ -32,4 +33,4 @@ class AuditRepository:
         rows = self._connection.execute(
             sa.select(audit_log).where(audit_log.c.child_id == child_id).order_by(audit_log.c.id)
         )
-        return [dict(row._mapping) for row in rows]
+        return [_plain(row) for row in rows]

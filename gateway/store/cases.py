@@ -13,7 +13,9 @@ from gateway.errors import Conflict, NotFound
 from gateway.model.case import CaseSummary, NewCase
 from gateway.model.events import Event, EventDetail
 from gateway.store.pagination import decode_cursor, encode_cursor
-from gateway.store.schema import case_events, cases
+from gateway.store.schema import cases
+from gateway.store.timeline import TimelineRepository
+from gateway.store.types import UTCDateTime
 
 
 class CaseFilter(msgspec.Struct, kw_only=True, frozen=True):
@@ -80,42 +82,25 @@ class CaseRepository:
         detail: EventDetail,
     ) -> Event:
         # Bumping last_seq locks the case row, so timeline numbers never collide or skip.
-        seq = self._connection.execute(
+        row = self._connection.execute(
             cases.update()
             .where(cases.c.id == case_id)
             .values(last_seq=cases.c.last_seq + 1, updated_at=at)
-            .returning(cases.c.last_seq)
-        ).scalar_one()
-        event = Event(
-            id=new_id(),
+            .returning(cases.c.last_seq, cases.c.child_id)
+        ).one()
+        return TimelineRepository(self._connection).append(
+            child_id=row.child_id,
             case_id=case_id,
-            seq=seq,
+            seq=row.last_seq,
             at=at,
             actor=actor,
             summary=summary,
             why=why,
             detail=detail,
         )
-        self._connection.execute(
-            case_events.insert().values(
-                id=event.id,
-                case_id=case_id,
-                seq=seq,
-                at=at,
-                actor=actor,
-                kind=type(detail).__struct_config__.tag,
-                summary=summary,
-                why=why,
-                detail=msgspec.to_builtins(detail),
-            )
-        )
-        return event
 
     def timeline(self, case_id: str) -> list[Event]:
-        rows = self._connection.execute(
-            sa.select(case_events).where(case_events.c.case_id == case_id).order_by("seq")
-        )
-        return [_event(row._mapping) for row in rows]
+        return TimelineRepository(self._connection).for_case(case_id)
 
     def page(
         self, where: CaseFilter, cursor: str | None, limit: int
@@ -131,7 +116,8 @@ class CaseRepository:
             query = query.where(cases.c.opened_at < where.opened_to)
         if cursor is not None:
             at, after_id = decode_cursor(cursor)
-            query = query.where(sa.tuple_(cases.c.opened_at, cases.c.id) < sa.tuple_(at, after_id))
+            position = sa.tuple_(sa.literal(at, UTCDateTime), sa.literal(after_id))
+            query = query.where(sa.tuple_(cases.c.opened_at, cases.c.id) < position)
         query = query.order_by(cases.c.opened_at.desc(), cases.c.id.desc()).limit(limit + 1)
         rows = [_summary(row._mapping) for row in self._connection.execute(query)]
         more = len(rows) > limit
@@ -143,17 +129,4 @@ class CaseRepository:
 def _summary(row: Any) -> CaseSummary:
     return msgspec.convert(
         {name: row[name] for name in CaseSummary.__struct_fields__}, CaseSummary, strict=False
-    )
-
-
-def _event(row: Any) -> Event:
-    return Event(
-        id=row["id"],
-        case_id=row["case_id"],
-        seq=row["seq"],
-        at=row["at"],
-        actor=row["actor"],
-        summary=row["summary"],
-        why=row["why"],
-        detail=msgspec.convert(row["detail"], EventDetail),
     )

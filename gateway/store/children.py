@@ -26,9 +26,19 @@ class ChildRepository:
                     field=f"identifiers.{scheme}",
                 )
         child_id = new_id()
-        self._connection.execute(
-            children.insert().values(id=child_id, created_at=now, updated_at=now, **_row(details))
-        )
+        try:
+            # A savepoint, so a registration racing this one fails alone, as a conflict.
+            with self._connection.begin_nested():
+                self._connection.execute(
+                    children.insert().values(
+                        id=child_id, created_at=now, updated_at=now, **_row(details)
+                    )
+                )
+        except sa.exc.IntegrityError as exc:
+            raise Conflict(
+                "a child with one of these identifiers was registered at the same moment",
+                field="identifiers",
+            ) from exc
         child = self.get(child_id)
         assert child is not None
         return child
@@ -71,7 +81,9 @@ def _child(row: Any) -> Child:
             mosaic_person_id=row["mosaic_person_id"],
             uln=row["uln"],
         ),
-        name=ChildName(
+        name=None
+        if row["family_name"] is None
+        else ChildName(
             given=row["given_name"], family=row["family_name"], preferred=row["preferred_name"]
         ),
         date_of_birth=row["date_of_birth"],

@@ -30,16 +30,20 @@ class ClientRepository:
         if self._by_name(name) is not None:
             raise Conflict(f"a client named {name!r} exists already", field="name")
         client_id = new_id()
-        self._connection.execute(
-            clients.insert().values(
-                id=client_id,
-                name=name,
-                token_hash=token_hash,
-                scopes=" ".join(scopes),
-                created_at=now,
-                expires_at=expires_at,
-            )
-        )
+        try:
+            with self._connection.begin_nested():
+                self._connection.execute(
+                    clients.insert().values(
+                        id=client_id,
+                        name=name,
+                        token_hash=token_hash,
+                        scopes=" ".join(scopes),
+                        created_at=now,
+                        expires_at=expires_at,
+                    )
+                )
+        except sa.exc.IntegrityError as exc:
+            raise Conflict(f"a client named {name!r} exists already", field="name") from exc
         client = self._by_name(name)
         assert client is not None
         return client

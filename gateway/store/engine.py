@@ -10,6 +10,8 @@ from sqlalchemy import event
 
 
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
+    # Bound parameters are child data (names, dates of birth): never in an error's text.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)
@@ -33,8 +35,12 @@ def _sqlite_engine(url: str, **kwargs: Any) -> sa.Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        # Take the write lock up front: two writers then queue on busy_timeout instead of
-        # one failing on lock upgrade; this is what makes outbox claims exclusive on SQLite.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front: two writers then queue on busy_timeout
+        # instead of one failing on lock upgrade; this is what makes outbox claims exclusive
+        # on SQLite. Pure reads (read_only=True) begin deferred and never wait behind a writer.
+        if connection.get_execution_options().get("read_only"):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

@@ -27,7 +27,7 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
 
 def pending_revisions(engine: sa.Engine) -> bool:
     """True when the database is behind the code (readiness refuses traffic then)."""
-    with engine.connect() as connection:
+    with engine.connect().execution_options(read_only=True) as connection:
         current = MigrationContext.configure(connection).get_current_heads()
         head = ScriptDirectory.from_config(alembic_config(connection)).get_heads()
     return set(current) != set(head)

@@ -29,6 +29,7 @@ from gateway.model.delivery import (
 )
 from gateway.store.pagination import decode_cursor, encode_cursor
 from gateway.store.schema import delivery_attempts, outbox
+from gateway.store.types import UTCDateTime
 
 
 class ClaimedMessage(msgspec.Struct, kw_only=True, frozen=True):
@@ -83,8 +84,15 @@ class OutboxRepository:
         return len(added.all())
 
     def claim(
-        self, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int
+        self,
+        worker: str,
+        now: dt.datetime,
+        lease: dt.timedelta,
+        limit: int,
+        max_attempts: int | None = None,
     ) -> list[ClaimedMessage]:
+        if max_attempts is not None:
+            self._bury_lost(now, max_attempts)
         due = sa.or_(
             sa.and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= now),
             sa.and_(outbox.c.status == "in_flight", outbox.c.claimed_until < now),
@@ -137,6 +145,56 @@ class OutboxRepository:
             )
             for r in ordered
         ]
+
+    def _bury_lost(self, now: dt.datetime, max_attempts: int) -> None:
+        """A message whose lease ran out on its last attempt killed or lost its worker that
+        many times: it goes to dead letter instead of being taken again for ever."""
+        lost = self._connection.execute(
+            outbox.update()
+            .where(
+                outbox.c.status == "in_flight",
+                outbox.c.claimed_until < now,
+                outbox.c.attempts >= max_attempts,
+            )
+            .values(
+                status="dead",
+                next_attempt_at=None,
+                claimed_by=None,
+                claimed_until=None,
+                last_error=f"worker lost during attempt {max_attempts} of {max_attempts}",
+            )
+            .returning(outbox.c.id, outbox.c.attempts, outbox.c.last_error)
+        ).all()
+        if lost:
+            self._connection.execute(
+                delivery_attempts.insert(),
+                [
+                    {
+                        "delivery_id": row.id,
+                        "number": row.attempts,
+                        "started_at": now,
+                        "finished_at": now,
+                        "outcome": "permanent",
+                        "error": row.last_error,
+                        "worker": "lease-expiry",
+                    }
+                    for row in lost
+                ],
+            )
+
+    def renew(self, message: ClaimedMessage, worker: str, until: dt.datetime) -> bool:
+        """Extend this worker's claim just before a send; False means another worker has
+        taken the message back and this one must not send it."""
+        result = self._connection.execute(
+            outbox.update()
+            .where(
+                outbox.c.id == message.id,
+                outbox.c.status == "in_flight",
+                outbox.c.claimed_by == worker,
+            )
+            .values(claimed_until=until)
+        )
+        return result.rowcount == 1
 
     def finish(
         self,
@@ -219,9 +277,8 @@ class OutboxRepository:
                 query = query.where(outbox.c[column] == value)
         if cursor is not None:
             at, after_id = decode_cursor(cursor)
-            query = query.where(
-                sa.tuple_(outbox.c.created_at, outbox.c.id) < sa.tuple_(at, after_id)
-            )
+            position = sa.tuple_(sa.literal(at, UTCDateTime), sa.literal(after_id))
+            query = query.where(sa.tuple_(outbox.c.created_at, outbox.c.id) < position)
         query = query.order_by(outbox.c.created_at.desc(), outbox.c.id.desc()).limit(limit + 1)
         items = [
             msgspec.convert(_delivery_fields(r._mapping), Delivery, strict=False)

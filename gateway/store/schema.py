@@ -40,11 +40,12 @@ children = sa.Table(
     sa.Column("nhs_number", sa.String(10), unique=True),
     sa.Column("mosaic_person_id", sa.String(64), unique=True),
     sa.Column("uln", sa.String(10), unique=True),
-    sa.Column("given_name", sa.String(200), nullable=False),
-    sa.Column("family_name", sa.String(200), nullable=False),
+    # A child first seen in an attendance feed is known by UPN and school only.
+    sa.Column("given_name", sa.String(200)),
+    sa.Column("family_name", sa.String(200)),
     sa.Column("preferred_name", sa.String(200)),
-    sa.Column("date_of_birth", sa.Date, nullable=False),
-    sa.Column("home_la", sa.String(3), nullable=False),
+    sa.Column("date_of_birth", sa.Date),
+    sa.Column("home_la", sa.String(3)),
     sa.Column("school_urn", sa.String(6), index=True),
     sa.Column("ehcp_status", sa.String(16), nullable=False),
     sa.Column("looked_after", sa.Boolean, nullable=False),
@@ -71,12 +72,14 @@ cases = sa.Table(
     sa.Index("ix_cases_status_opened", "status", "opened_at"),
 )
 
-case_events = sa.Table(
-    "case_events",
+timeline_events = sa.Table(
+    "timeline_events",
     metadata,
     sa.Column("id", Id, primary_key=True),
-    sa.Column("case_id", Id, sa.ForeignKey("cases.id"), nullable=False),
-    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("child_id", Id, sa.ForeignKey("children.id"), nullable=False, index=True),
+    # Set for entries about a case; seq numbers a case's entries 1, 2, 3...
+    sa.Column("case_id", Id, sa.ForeignKey("cases.id")),
+    sa.Column("seq", sa.Integer),
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("actor", sa.String(200), nullable=False),
     sa.Column("kind", sa.String(32), nullable=False),
@@ -131,4 +134,128 @@ audit_log = sa.Table(
     sa.Column("child_id", Id, nullable=False, index=True),
     sa.Column("endpoint", sa.String(200), nullable=False),
     sa.Column("action", sa.String(16), nullable=False),
+)
+
+# --- attendance (migration 0002) -------------------------------------------------------------
+
+inbound_archive = sa.Table(
+    "inbound_archive",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False, index=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("client_id", Id, nullable=False),
+    # zlib-compressed exactly as received: feeds compress about tenfold.
+    sa.Column("body", sa.LargeBinary, nullable=False),
+)
+
+attendance_feeds = sa.Table(
+    "attendance_feeds",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("archive_id", Id, sa.ForeignKey("inbound_archive.id"), nullable=False),
+    sa.Column("client_id", Id, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False, index=True),
+    sa.Column("school_urn", sa.String(6)),
+    sa.Column("format", sa.String(8), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("academic_year", sa.Integer),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("completed_at", UTCDateTime),
+    sa.Column("records_received", sa.Integer, nullable=False),
+    sa.Column("records_accepted", sa.Integer, nullable=False),
+    sa.Column("records_rejected", sa.Integer, nullable=False),
+    sa.Column("marks_changed", sa.Integer, nullable=False),
+    sa.Column("concerns_raised", sa.Integer, nullable=False),
+    sa.Column("period_start", sa.Date),
+    sa.Column("period_end", sa.Date),
+    sa.Column("notes", JSONDocument, nullable=False),
+    sa.Column("error", sa.Text),
+)
+
+feed_rejections = sa.Table(
+    "feed_rejections",
+    metadata,
+    sa.Column("feed_id", Id, sa.ForeignKey("attendance_feeds.id"), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("locator", sa.String(200), nullable=False),
+    sa.Column("field", sa.String(32), nullable=False),
+    sa.Column("reason", sa.String(300), nullable=False),
+)
+
+register_days = sa.Table(
+    "register_days",
+    metadata,
+    # One school's register for one date: every pupil's AM and PM codes in one msgpack
+    # document ({upn: [am, pm]}). A daily feed writes one row, not one per pupil, which is
+    # what keeps an authority's day to seconds (bench/attendance.py).
+    sa.Column("school_urn", sa.String(6), primary_key=True),
+    sa.Column("date", sa.Date, primary_key=True),
+    sa.Column("marks", sa.LargeBinary, nullable=False),
+    sa.Column("pupils", sa.Integer, nullable=False),
+    sa.Column("feed_id", Id, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+attendance_mark_changes = sa.Table(
+    "attendance_mark_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("upn", sa.String(13), nullable=False, index=True),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("school_urn", sa.String(6), nullable=False),
+    sa.Column("old_am", sa.String(2), nullable=False),
+    sa.Column("old_pm", sa.String(2), nullable=False),
+    sa.Column("new_am", sa.String(2), nullable=False),
+    sa.Column("new_pm", sa.String(2), nullable=False),
+    sa.Column("feed_id", Id, nullable=False),
+    sa.Column("changed_at", UTCDateTime, nullable=False),
+)
+
+school_years = sa.Table(
+    "school_years",
+    metadata,
+    # Every enrolled pupil's running figures (gateway.attendance.statistics.PupilYear) for
+    # one school and academic year, as msgpack {upn: PupilYear}. Figures are per enrolment,
+    # as the DfE's absence statistics count them. The row is also the school's lock: feeds
+    # for one school are applied one at a time.
+    sa.Column("school_urn", sa.String(6), primary_key=True),
+    sa.Column("academic_year", sa.Integer, primary_key=True),
+    sa.Column("states", sa.LargeBinary, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+pupil_enrolments = sa.Table(
+    "pupil_enrolments",
+    metadata,
+    # Where to find a pupil's figures: written once per pupil, school and year.
+    sa.Column("upn", sa.String(13), primary_key=True),
+    sa.Column("school_urn", sa.String(6), primary_key=True),
+    sa.Column("academic_year", sa.Integer, primary_key=True),
+    sa.Column("first_date", sa.Date, nullable=False),
+)
+
+attendance_concerns = sa.Table(
+    "attendance_concerns",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("child_id", Id, sa.ForeignKey("children.id"), nullable=False, index=True),
+    sa.Column("upn", sa.String(13), nullable=False, index=True),
+    sa.Column("school_urn", sa.String(6)),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("academic_year", sa.Integer, nullable=False),
+    sa.Column("term", sa.String(8)),
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("rule_id", sa.String(64), nullable=False),
+    sa.Column("policy_ref", sa.String(300), nullable=False),
+    sa.Column("figures", JSONDocument, nullable=False),
+    sa.Column("feed_id", Id, nullable=False),
+    sa.Column("raised_at", UTCDateTime, nullable=False),
+    sa.Column("resolved_at", UTCDateTime),
+    sa.Index("ix_attendance_concerns_status_kind", "status", "kind"),
+    sa.Index("ix_attendance_concerns_school_open", "school_urn", "academic_year", "status"),
 )

@@ -11,11 +11,13 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 
 from gateway.clock import Clock, SystemClock
+from gateway.store.attendance import AttendanceRepository
 from gateway.store.audit import AuditRepository
 from gateway.store.cases import CaseRepository
 from gateway.store.children import ChildRepository
 from gateway.store.clients import ClientRepository
 from gateway.store.outbox import OutboxRepository
+from gateway.store.timeline import TimelineRepository
 
 
 class UnitOfWork:
@@ -28,6 +30,8 @@ class UnitOfWork:
         self.outbox = OutboxRepository(connection)
         self.clients = ClientRepository(connection)
         self.audit = AuditRepository(connection)
+        self.timeline = TimelineRepository(connection)
+        self.attendance = AttendanceRepository(connection)
 
 
 class Store:
@@ -36,11 +40,15 @@ class Store:
         self.clock = clock or SystemClock()
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[UnitOfWork]:
-        """Commits when the block ends normally, rolls back when it raises."""
-        with self.engine.begin() as connection:
-            yield UnitOfWork(connection, self.clock.now())
+    def unit_of_work(self, *, read_only: bool = False) -> Iterator[UnitOfWork]:
+        """Commits when the block ends normally, rolls back when it raises. ``read_only``
+        units (token checks, listings without audit) never queue behind a writer on SQLite."""
+        with self.engine.connect() as connection:
+            if read_only:
+                connection = connection.execution_options(read_only=True)
+            with connection.begin():
+                yield UnitOfWork(connection, self.clock.now())
 
     def ping(self) -> None:
-        with self.engine.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
+        with self.unit_of_work(read_only=True) as uow:
+            uow.connection.execute(sa.text("SELECT 1"))

@@ -34,6 +34,7 @@ def env(tmp_path: pathlib.Path) -> dict[str, str]:
         **os.environ,
         "GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'gateway.db'}",
         "GATEWAY_WORKER_POLL_SECONDS": "0.2",
+        "GATEWAY_BOOTSTRAP_ADMIN": "true",
     }
 
 

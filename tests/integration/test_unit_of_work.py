@@ -11,7 +11,7 @@ from gateway.model.case import NewCase
 from gateway.model.client import ALL_SCOPES, Client
 from gateway.model.delivery import OutboundMessage
 from gateway.store import Store
-from gateway.store.schema import case_events, cases, outbox
+from gateway.store.schema import cases, outbox, timeline_events
 from tests.support import START, child_details
 
 CALLER = Client(id="c0", name="officer-tool", scopes=ALL_SCOPES, created_at=START)
@@ -34,7 +34,7 @@ def new_case(child_id: str) -> NewCase:
 def test_opening_a_case_writes_case_event_and_outbox_together(store: Store) -> None:
     case = open_case(store, new_case(register(store)), CALLER)
     assert [e.seq for e in case.timeline] == [1]
-    assert (count(store, cases), count(store, case_events), count(store, outbox)) == (1, 1, 1)
+    assert (count(store, cases), count(store, timeline_events), count(store, outbox)) == (1, 1, 1)
 
 
 def test_failure_after_the_outbox_write_leaves_nothing(store: Store) -> None:
@@ -55,13 +55,13 @@ def test_failure_after_the_outbox_write_leaves_nothing(store: Store) -> None:
 
     with pytest.raises(Crash):
         step_that_fails_at_the_end()
-    assert (count(store, cases), count(store, case_events), count(store, outbox)) == (0, 0, 0)
+    assert (count(store, cases), count(store, timeline_events), count(store, outbox)) == (0, 0, 0)
 
 
 def test_a_refused_step_writes_no_partial_case(store: Store) -> None:
     with pytest.raises(InvalidInput, match="no child"):
         open_case(store, new_case("not-a-child"), CALLER)
-    assert (count(store, cases), count(store, case_events), count(store, outbox)) == (0, 0, 0)
+    assert (count(store, cases), count(store, timeline_events), count(store, outbox)) == (0, 0, 0)
 
 
 def test_the_same_idempotency_key_is_queued_once(store: Store) -> None:

@@ -1,4 +1,4 @@
-"""Initial schema: clients, children, cases and their timeline, outbox, attempts, audit.
+"""Initial schema: clients, children, cases, the timeline, outbox, attempts, audit.
 
 Revision ID: 0001
 Revises:
@@ -38,11 +38,11 @@ def upgrade() -> None:
         sa.Column("nhs_number", sa.String(10)),
         sa.Column("mosaic_person_id", sa.String(64)),
         sa.Column("uln", sa.String(10)),
-        sa.Column("given_name", sa.String(200), nullable=False),
-        sa.Column("family_name", sa.String(200), nullable=False),
+        sa.Column("given_name", sa.String(200)),
+        sa.Column("family_name", sa.String(200)),
         sa.Column("preferred_name", sa.String(200)),
-        sa.Column("date_of_birth", sa.Date, nullable=False),
-        sa.Column("home_la", sa.String(3), nullable=False),
+        sa.Column("date_of_birth", sa.Date),
+        sa.Column("home_la", sa.String(3)),
         sa.Column("school_urn", sa.String(6)),
         sa.Column("ehcp_status", sa.String(16), nullable=False),
         sa.Column("looked_after", sa.Boolean, nullable=False),
@@ -75,20 +75,25 @@ def upgrade() -> None:
     op.create_index("ix_cases_opened", "cases", ["opened_at", "id"])
     op.create_index("ix_cases_status_opened", "cases", ["status", "opened_at"])
     op.create_table(
-        "case_events",
+        "timeline_events",
         sa.Column("id", sa.String(36), nullable=False),
-        sa.Column("case_id", sa.String(36), nullable=False),
-        sa.Column("seq", sa.Integer, nullable=False),
+        sa.Column("child_id", sa.String(36), nullable=False),
+        sa.Column("case_id", sa.String(36)),
+        sa.Column("seq", sa.Integer),
         sa.Column("at", UTCDateTime, nullable=False),
         sa.Column("actor", sa.String(200), nullable=False),
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("summary", sa.Text, nullable=False),
         sa.Column("why", sa.Text),
         sa.Column("detail", JSONDocument, nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_case_events"),
-        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name="fk_case_events_case_id_cases"),
-        sa.UniqueConstraint("case_id", "seq", name="uq_case_events_case_id_seq"),
+        sa.PrimaryKeyConstraint("id", name="pk_timeline_events"),
+        sa.ForeignKeyConstraint(
+            ["child_id"], ["children.id"], name="fk_timeline_events_child_id_children"
+        ),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name="fk_timeline_events_case_id_cases"),
+        sa.UniqueConstraint("case_id", "seq", name="uq_timeline_events_case_id_seq"),
     )
+    op.create_index("ix_timeline_events_child_id", "timeline_events", ["child_id"])
     op.create_table(
         "outbox",
         sa.Column("id", sa.String(36), nullable=False),
@@ -146,7 +151,7 @@ def downgrade() -> None:
         "audit_log",
         "delivery_attempts",
         "outbox",
-        "case_events",
+        "timeline_events",
         "cases",
         "children",
         "clients",

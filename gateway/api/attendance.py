@@ -1,0 +1,183 @@
+"""/api/v1/attendance: MIS feeds in, concerns out; /children/{id}/attendance lives here too."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Annotated, Any, BinaryIO, cast
+
+import anyio.to_thread
+import msgspec
+from litestar import Controller, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, QueryParameter
+
+from gateway.api.auth import scoped
+from gateway.api.deps import ClientRequest, endpoint_of
+from gateway.api.problems import PROBLEM_JSON, TYPE_BASE, Problem
+from gateway.attendance.summary import AttendanceSummary
+from gateway.intake.attendance_feed import FeedRejected, FeedUpload, ingest_feed, spool_digest
+from gateway.intake.attendance_queries import (
+    ConcernPage,
+    child_attendance,
+    feed_progress,
+    list_concerns,
+)
+from gateway.intake.ports import FeedReader
+from gateway.model.attendance import FeedFormat, FeedReport
+from gateway.store.unit_of_work import Store
+
+FORMATS: dict[str, FeedFormat] = {
+    "application/xml": "ctf",
+    "text/xml": "ctf",
+    "text/csv": "csv",
+    "application/json": "json",
+}
+# Bodies past this stay on disk while they are read (a 50 MB CTF never sits in memory).
+_SPOOL_IN_MEMORY = 4 * 1024 * 1024
+
+
+class FeedProblem(Problem, kw_only=True, frozen=True):
+    feed_id: str | None = None
+    position: str | None = None
+
+
+class FeedController(Controller):
+    path = "/attendance"
+    tags = ["attendance"]
+
+    @post(
+        "/feeds",
+        operation_id="submit_attendance_feed",
+        status_code=202,
+        request_max_body_size=None,  # per-route limit applied while streaming, below
+        **scoped("attendance:write"),
+    )
+    async def submit(
+        self,
+        request: ClientRequest,
+        store: NamedDependency[Store],
+        state: State,
+        school_urn: Annotated[str | None, QueryParameter(pattern=r"^[0-9]{6}$")] = None,
+        academic_year: Annotated[int | None, QueryParameter(ge=2000, le=2100)] = None,
+    ) -> Response[Any]:
+        """One school's register marks as CTF XML, CSV or JSON. Answers 202 with what was
+        accepted and, for each rejected record, where it was, which field and why."""
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        fmt = FORMATS.get(media)
+        if fmt is None:
+            return _problem(
+                415,
+                "Unsupported media type",
+                f"send application/xml (CTF), text/csv or application/json, not {media!r}",
+                request.url.path,
+            )
+        limit: int = state.settings.max_feed_bytes
+        body = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
+        try:
+            received = 0
+            async for chunk in request.stream():
+                received += len(chunk)
+                if received > limit:
+                    return _problem(
+                        413,
+                        "Payload too large",
+                        f"a feed may be at most {limit} bytes",
+                        request.url.path,
+                    )
+                body.write(chunk)
+            sha256, size = spool_digest(cast(BinaryIO, body))
+            upload = FeedUpload(
+                format=fmt,
+                content_type=media,
+                sha256=sha256,
+                size=size,
+                school_urn=school_urn,
+                academic_year=academic_year,
+            )
+            readers: dict[FeedFormat, FeedReader] = state.feed_readers
+            try:
+                report = await anyio.to_thread.run_sync(
+                    ingest_feed, store, upload, cast(BinaryIO, body), readers[fmt], request.user
+                )
+            except FeedRejected as exc:
+                return _problem(
+                    400,
+                    "Malformed feed",
+                    str(exc),
+                    request.url.path,
+                    feed_id=exc.feed_id,
+                    position=exc.position,
+                )
+            return Response(report, status_code=202)
+        finally:
+            body.close()
+
+    @get(
+        "/feeds/{feed_id:str}",
+        operation_id="read_attendance_feed",
+        sync_to_thread=True,
+        **scoped("attendance:write"),
+    )
+    def progress(
+        self, request: ClientRequest, store: NamedDependency[Store], feed_id: FromPath[str]
+    ) -> FeedReport:
+        """A feed's progress and outcome (its sender, or an admin, may read it)."""
+        return feed_progress(store, feed_id, request.user)
+
+    @get(
+        "/concerns",
+        operation_id="list_attendance_concerns",
+        sync_to_thread=True,
+        **scoped("cases:read"),
+    )
+    def concerns(
+        self,
+        request: ClientRequest,
+        store: NamedDependency[Store],
+        status: FromQuery[str | None] = "open",
+        kind: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        school_urn: Annotated[str | None, QueryParameter(pattern=r"^[0-9]{6}$")] = None,
+        child_id: Annotated[str | None, QueryParameter(max_length=36)] = None,
+        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    ) -> ConcernPage:
+        """Attendance concerns, newest first; ``status`` open (default), resolved or all."""
+        return list_concerns(
+            store,
+            status=None if status == "all" else status,
+            kind=kind,
+            school_urn=school_urn,
+            child_id=child_id,
+            cursor=cursor,
+            limit=limit,
+            caller=request.user,
+            endpoint=endpoint_of(request),
+        )
+
+
+class ChildAttendanceController(Controller):
+    path = "/children"
+    tags = ["children"]
+
+    @get(
+        "/{child_id:str}/attendance",
+        operation_id="read_child_attendance",
+        sync_to_thread=True,
+        **scoped("cases:read"),
+    )
+    def attendance(
+        self, request: ClientRequest, store: NamedDependency[Store], child_id: FromPath[str]
+    ) -> AttendanceSummary:
+        """Attendance figures per academic year, as the last feed left them."""
+        return child_attendance(store, child_id, request.user, endpoint_of(request))
+
+
+def _problem(status: int, title: str, detail: str, instance: str, **extra: Any) -> Response[Any]:
+    slug = title.lower().replace(" ", "-")
+    problem = FeedProblem(
+        type=TYPE_BASE + slug, title=title, status=status, detail=detail, instance=instance, **extra
+    )
+    return Response(
+        content=msgspec.json.encode(problem), status_code=status, media_type=PROBLEM_JSON
+    )

@@ -1,0 +1,107 @@
+"""Reading attendance back: feed progress, a child's figures, open concerns."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+
+from gateway.attendance.statistics import PupilYear
+from gateway.attendance.summary import AttendanceSummary, summarise
+from gateway.errors import NotFound
+from gateway.model.attendance import FeedReport
+from gateway.model.client import Client
+from gateway.store.pagination import decode_cursor, encode_cursor
+from gateway.store.unit_of_work import Store
+
+
+class Concern(msgspec.Struct, kw_only=True, frozen=True):
+    id: str
+    child_id: str
+    school_urn: str | None
+    kind: str
+    academic_year: int
+    term: str | None
+    status: str
+    rule_id: str
+    policy_ref: str
+    figures: dict[str, Any]
+    feed_id: str
+    raised_at: dt.datetime
+    resolved_at: dt.datetime | None
+
+
+class ConcernPage(msgspec.Struct, kw_only=True, frozen=True):
+    items: list[Concern]
+    next_cursor: str | None
+
+
+def feed_progress(store: Store, feed_id: str, caller: Client) -> FeedReport:
+    with store.unit_of_work() as uow:
+        report = uow.attendance.feed_report(feed_id)
+        owner = uow.attendance.feed_owner(feed_id)
+    if owner != caller.id and "admin" not in caller.scopes:
+        # Another client's feed: not found rather than forbidden, so ids cannot be probed.
+        raise NotFound(f"no attendance feed {feed_id}")
+    return report
+
+
+def child_attendance(
+    store: Store, child_id: str, caller: Client, endpoint: str
+) -> AttendanceSummary:
+    """The child's figures at each school and year they were enrolled (by their UPN)."""
+    with store.unit_of_work() as uow:
+        child = uow.children.get(child_id)
+        if child is None:
+            raise NotFound(f"no child {child_id}")
+        uow.audit.record(caller, child_id, endpoint, "read", uow.now)
+        upn = child.identifiers.upn
+        years = []
+        for school, year in uow.attendance.enrolments_of(upn) if upn else []:
+            blob = uow.attendance.school_year(school, year)
+            state = None if blob is None else _pupil_state(blob, upn or "")
+            if state is not None:
+                years.append(summarise(state, school))
+    return AttendanceSummary(child_id=child_id, years=years)
+
+
+def _pupil_state(blob: bytes, upn: str) -> PupilYear | None:
+    """Only this pupil's entry is decoded; the school's others stay raw bytes."""
+    raw = msgspec.msgpack.decode(blob, type=dict[str, msgspec.Raw]).get(upn)
+    return None if raw is None else msgspec.msgpack.decode(raw, type=PupilYear)
+
+
+def list_concerns(
+    store: Store,
+    *,
+    status: str | None,
+    kind: str | None,
+    school_urn: str | None,
+    child_id: str | None,
+    cursor: str | None,
+    limit: int,
+    caller: Client,
+    endpoint: str,
+) -> ConcernPage:
+    position = decode_cursor(cursor) if cursor else None
+    with store.unit_of_work() as uow:
+        rows = uow.attendance.concerns_page(
+            status=status,
+            kind=kind,
+            school_urn=school_urn,
+            child_id=child_id,
+            cursor=position,
+            limit=limit + 1,
+        )
+        items = [msgspec.convert(_public(r), Concern, strict=False) for r in rows[:limit]]
+        for child in dict.fromkeys(item.child_id for item in items):
+            uow.audit.record(caller, child, endpoint, "list", uow.now)
+    more = len(rows) > limit
+    next_cursor = encode_cursor(items[-1].raised_at, items[-1].id) if more else None
+    return ConcernPage(items=items, next_cursor=next_cursor)
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    """The UPN stays in the store: the child id is how the API names a child."""
+    return {k: v for k, v in row.items() if k != "upn"}

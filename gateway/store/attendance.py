@@ -1,0 +1,461 @@
+"""Attendance persistence, set-based: a daily feed is hundreds of thousands of rows, so every
+bulk path is one statement or one COPY (PostgreSQL) / executemany (SQLite), never a round
+trip per row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from gateway.clock import new_id
+from gateway.errors import NotFound
+from gateway.model.attendance import FeedReport, RejectedRecord
+from gateway.store.rows import plain as _plain
+from gateway.store.schema import (
+    attendance_concerns,
+    attendance_feeds,
+    attendance_mark_changes,
+    children,
+    feed_rejections,
+    inbound_archive,
+    pupil_enrolments,
+    register_days,
+    school_years,
+)
+from gateway.store.types import UTCDateTime
+
+EMPTY = b"\x80"  # an empty msgpack map: a school year with no pupils yet
+_SQLITE_CHUNK = 900  # stays under SQLite's bound-parameter limit on every build
+
+
+class AttendanceRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self._connection = connection
+
+    # --- archive and feeds --------------------------------------------------------------------
+
+    def archive(
+        self,
+        *,
+        source: str,
+        content_type: str,
+        sha256: str,
+        size: int,
+        client_id: str,
+        compressed_body: bytes,
+        now: dt.datetime,
+    ) -> str:
+        archive_id = new_id()
+        self._connection.execute(
+            inbound_archive.insert().values(
+                id=archive_id,
+                received_at=now,
+                source=source,
+                content_type=content_type,
+                sha256=sha256,
+                size=size,
+                client_id=client_id,
+                body=compressed_body,
+            )
+        )
+        return archive_id
+
+    def archived_body(self, archive_id: str) -> bytes:
+        body = self._connection.execute(
+            sa.select(inbound_archive.c.body).where(inbound_archive.c.id == archive_id)
+        ).scalar_one()
+        return bytes(body)
+
+    def create_feed(
+        self,
+        *,
+        archive_id: str,
+        client_id: str,
+        sha256: str,
+        school_urn: str | None,
+        fmt: str,
+        academic_year: int | None,
+        now: dt.datetime,
+    ) -> str:
+        feed_id = new_id()
+        self._connection.execute(
+            attendance_feeds.insert().values(
+                id=feed_id,
+                archive_id=archive_id,
+                client_id=client_id,
+                sha256=sha256,
+                school_urn=school_urn,
+                format=fmt,
+                status="received",
+                academic_year=academic_year,
+                received_at=now,
+                updated_at=now,
+                records_received=0,
+                records_accepted=0,
+                records_rejected=0,
+                marks_changed=0,
+                concerns_raised=0,
+                notes=[],
+            )
+        )
+        return feed_id
+
+    def update_feed(self, feed_id: str, now: dt.datetime, **values: Any) -> None:
+        self._connection.execute(
+            attendance_feeds.update()
+            .where(attendance_feeds.c.id == feed_id)
+            .values(updated_at=now, **values)
+        )
+
+    def completed_feed_with(self, sha256: str, school_urn: str | None) -> str | None:
+        query = sa.select(attendance_feeds.c.id).where(
+            attendance_feeds.c.sha256 == sha256, attendance_feeds.c.status == "completed"
+        )
+        if school_urn is not None:
+            query = query.where(attendance_feeds.c.school_urn == school_urn)
+        return self._connection.execute(
+            query.order_by(attendance_feeds.c.received_at).limit(1)
+        ).scalar()
+
+    def feed_owner(self, feed_id: str) -> str | None:
+        return self._connection.execute(
+            sa.select(attendance_feeds.c.client_id).where(attendance_feeds.c.id == feed_id)
+        ).scalar()
+
+    def add_rejections(self, feed_id: str, rejected: Sequence[RejectedRecord]) -> None:
+        if rejected:
+            self._connection.execute(
+                feed_rejections.insert(),
+                [
+                    {"feed_id": feed_id, "seq": n, **msgspec.structs.asdict(r)}
+                    for n, r in enumerate(rejected, start=1)
+                ],
+            )
+
+    def feed_report(self, feed_id: str, rejected_limit: int = 10_000) -> FeedReport:
+        row = self._connection.execute(
+            sa.select(attendance_feeds).where(attendance_feeds.c.id == feed_id)
+        ).first()
+        if row is None:
+            raise NotFound(f"no attendance feed {feed_id}")
+        rejected = self._connection.execute(
+            sa.select(feed_rejections.c.locator, feed_rejections.c.field, feed_rejections.c.reason)
+            .where(feed_rejections.c.feed_id == feed_id)
+            .order_by(feed_rejections.c.seq)
+            .limit(rejected_limit)
+        )
+        fields = row._mapping
+        return FeedReport(
+            id=fields["id"],
+            school_urn=fields["school_urn"],
+            format=fields["format"],
+            status=fields["status"],
+            received_at=fields["received_at"],
+            completed_at=fields["completed_at"],
+            records_received=fields["records_received"],
+            records_accepted=fields["records_accepted"],
+            records_rejected=fields["records_rejected"],
+            marks_changed=fields["marks_changed"],
+            concerns_raised=fields["concerns_raised"],
+            period_start=fields["period_start"],
+            period_end=fields["period_end"],
+            rejected=[RejectedRecord(locator=a, field=b, reason=c) for a, b, c in rejected],
+            notes=list(fields["notes"] or []),
+        )
+
+    # --- registers and running figures ---------------------------------------------------------
+
+    def lock_school_year(self, school_urn: str, academic_year: int, now: dt.datetime) -> bytes:
+        """The school's running figures for the year, locked until this unit of work ends so
+        two feeds from one school cannot both update from the same starting point."""
+        locked = (
+            sa.select(school_years.c.states)
+            .where(
+                school_years.c.school_urn == school_urn,
+                school_years.c.academic_year == academic_year,
+            )
+            .with_for_update()
+        )
+        states = self._connection.execute(locked).scalar()
+        if states is None:  # the school's first feed of the year
+            insert = (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(
+                school_years
+            )
+            self._connection.execute(
+                insert.values(
+                    school_urn=school_urn,
+                    academic_year=academic_year,
+                    states=EMPTY,
+                    updated_at=now,
+                ).on_conflict_do_nothing(index_elements=["school_urn", "academic_year"])
+            )
+            states = self._connection.execute(locked).scalar_one()
+        return bytes(states)
+
+    def save_school_year(
+        self, school_urn: str, academic_year: int, states: bytes, now: dt.datetime
+    ) -> None:
+        self._connection.execute(
+            school_years.update()
+            .where(
+                school_years.c.school_urn == school_urn,
+                school_years.c.academic_year == academic_year,
+            )
+            .values(states=states, updated_at=now)
+        )
+
+    def school_year(self, school_urn: str, academic_year: int) -> bytes | None:
+        states = self._connection.execute(
+            sa.select(school_years.c.states).where(
+                school_years.c.school_urn == school_urn,
+                school_years.c.academic_year == academic_year,
+            )
+        ).scalar()
+        return None if states is None else bytes(states)
+
+    def register_days(self, school_urn: str, dates: Iterable[dt.date]) -> dict[dt.date, bytes]:
+        wanted = sorted(set(dates))
+        if not wanted:
+            return {}
+        rows = self._connection.execute(
+            sa.select(register_days.c.date, register_days.c.marks).where(
+                register_days.c.school_urn == school_urn,
+                register_days.c.date.between(wanted[0], wanted[-1]),
+            )
+        )
+        keep = set(wanted)
+        return {date: bytes(marks) for date, marks in rows if date in keep}
+
+    def write_register_days(
+        self,
+        school_urn: str,
+        days: dict[dt.date, tuple[bytes, int]],
+        existing: set[dt.date],
+        feed_id: str,
+        now: dt.datetime,
+    ) -> None:
+        """``days``: date -> (encoded marks, pupil count); ``existing`` are updated."""
+        fresh = [
+            {
+                "school_urn": school_urn,
+                "date": date,
+                "marks": marks,
+                "pupils": pupils,
+                "feed_id": feed_id,
+                "updated_at": now,
+            }
+            for date, (marks, pupils) in days.items()
+            if date not in existing
+        ]
+        if fresh:
+            self._connection.execute(register_days.insert(), fresh)
+        changed = [
+            {"k_date": date, "k_marks": marks, "k_pupils": pupils}
+            for date, (marks, pupils) in days.items()
+            if date in existing
+        ]
+        if changed:
+            self._connection.execute(
+                register_days.update()
+                .where(
+                    register_days.c.school_urn == school_urn,
+                    register_days.c.date == sa.bindparam("k_date"),
+                )
+                .values(
+                    marks=sa.bindparam("k_marks"),
+                    pupils=sa.bindparam("k_pupils"),
+                    feed_id=feed_id,
+                    updated_at=now,
+                ),
+                changed,
+            )
+
+    def register_history(
+        self, school_urn: str, first: dt.date, last: dt.date
+    ) -> Iterator[tuple[dt.date, bytes]]:
+        """The school's registers over a range, in date order (rebuilding a pupil's year)."""
+        rows = self._connection.execute(
+            sa.select(register_days.c.date, register_days.c.marks)
+            .where(
+                register_days.c.school_urn == school_urn,
+                register_days.c.date.between(first, last),
+            )
+            .order_by(register_days.c.date)
+        )
+        for date, marks in rows:
+            yield date, bytes(marks)
+
+    def add_changes(self, changes: Sequence[dict[str, Any]]) -> None:
+        if changes:
+            self._connection.execute(attendance_mark_changes.insert(), list(changes))
+
+    def add_enrolments(self, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        insert = (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(
+            pupil_enrolments
+        )
+        self._connection.execute(insert.on_conflict_do_nothing(), list(rows))
+
+    def enrolments_of(self, upn: str) -> list[tuple[str, int]]:
+        rows = self._connection.execute(
+            sa.select(pupil_enrolments.c.school_urn, pupil_enrolments.c.academic_year)
+            .where(pupil_enrolments.c.upn == upn)
+            .order_by(pupil_enrolments.c.academic_year, pupil_enrolments.c.first_date)
+        )
+        return [(school, year) for school, year in rows]
+
+    def with_ehcp(self, upns: Iterable[str]) -> set[str]:
+        """Which of these pupils have an EHC plan (or a draft): some thresholds differ."""
+        found: set[str] = set()
+        for chunk in self._chunks(upns):
+            found.update(
+                self._connection.execute(
+                    sa.select(children.c.upn).where(
+                        self._in(children.c.upn, chunk),
+                        children.c.ehcp_status.in_(("draft", "issued")),
+                    )
+                ).scalars()
+            )
+        return found
+
+    # --- children and concerns ------------------------------------------------------------------
+
+    def child_ids(self, upns: Iterable[str]) -> dict[str, str]:
+        """UPN -> child id, for the children already known."""
+        found: dict[str, str] = {}
+        for chunk in self._chunks(upns):
+            rows = self._connection.execute(
+                sa.select(children.c.upn, children.c.id).where(self._in(children.c.upn, chunk))
+            )
+            found.update((upn, child_id) for upn, child_id in rows)
+        return found
+
+    def add_minimal_children(self, school_of: dict[str, str], now: dt.datetime) -> dict[str, str]:
+        """Children known so far only by UPN and school (a feed raised a concern about them)."""
+        rows: list[dict[str, Any]] = [
+            {
+                "id": new_id(),
+                "upn": upn,
+                "school_urn": school,
+                "ehcp_status": "none",
+                "looked_after": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for upn, school in school_of.items()
+        ]
+        if rows:
+            self._connection.execute(children.insert(), rows)
+        return {row["upn"]: row["id"] for row in rows}
+
+    def upsert_identities(self, identities: Sequence[dict[str, Any]], now: dt.datetime) -> None:
+        """CTF pupil identities: fill in who a child is, never overwrite a fuller record."""
+        if not identities:
+            return
+        insert = (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(children)
+        statement = insert.on_conflict_do_update(
+            index_elements=["upn"],
+            set_={
+                "given_name": sa.func.coalesce(children.c.given_name, insert.excluded.given_name),
+                "family_name": sa.func.coalesce(
+                    children.c.family_name, insert.excluded.family_name
+                ),
+                "date_of_birth": sa.func.coalesce(
+                    children.c.date_of_birth, insert.excluded.date_of_birth
+                ),
+                "updated_at": insert.excluded.updated_at,
+            },
+        )
+        self._connection.execute(
+            statement,
+            [
+                {
+                    "id": new_id(),
+                    "ehcp_status": "none",
+                    "looked_after": False,
+                    "created_at": now,
+                    "updated_at": now,
+                    **identity,
+                }
+                for identity in identities
+            ],
+        )
+
+    def open_concerns(self, school_urn: str, academic_year: int) -> list[dict[str, Any]]:
+        rows = self._connection.execute(
+            sa.select(attendance_concerns).where(
+                attendance_concerns.c.school_urn == school_urn,
+                attendance_concerns.c.academic_year == academic_year,
+                attendance_concerns.c.status == "open",
+            )
+        )
+        return [_plain(r) for r in rows]
+
+    def add_concerns(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self._connection.execute(attendance_concerns.insert(), list(rows))
+
+    def resolve_concerns(self, ids: Sequence[str], now: dt.datetime) -> None:
+        for chunk in self._chunks(ids):
+            self._connection.execute(
+                attendance_concerns.update()
+                .where(self._in(attendance_concerns.c.id, chunk))
+                .values(status="resolved", resolved_at=now)
+            )
+
+    def concerns_page(
+        self,
+        *,
+        status: str | None,
+        kind: str | None,
+        school_urn: str | None,
+        child_id: str | None,
+        cursor: tuple[dt.datetime, str] | None,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        query = sa.select(attendance_concerns)
+        for column, value in (
+            ("status", status),
+            ("kind", kind),
+            ("school_urn", school_urn),
+            ("child_id", child_id),
+        ):
+            if value is not None:
+                query = query.where(attendance_concerns.c[column] == value)
+        if cursor is not None:
+            query = query.where(
+                sa.tuple_(attendance_concerns.c.raised_at, attendance_concerns.c.id)
+                < sa.tuple_(sa.literal(cursor[0], UTCDateTime), sa.literal(cursor[1]))
+            )
+        query = query.order_by(
+            attendance_concerns.c.raised_at.desc(), attendance_concerns.c.id.desc()
+        ).limit(limit)
+        return [_plain(r) for r in self._connection.execute(query)]
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    @property
+    def _dialect(self) -> str:
+        return self._connection.dialect.name
+
+    def _raw_cursor(self) -> Any:
+        """The psycopg cursor under this transaction, for COPY."""
+        return self._connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+    def _chunks(self, values: Iterable[str]) -> Iterator[list[str]]:
+        items = list(dict.fromkeys(values))
+        size = (len(items) or 1) if self._dialect == "postgresql" else _SQLITE_CHUNK
+        for start in range(0, len(items), size):
+            yield items[start : start + size]
+
+    def _in(self, column: sa.Column[Any], values: list[str]) -> sa.ColumnElement[bool]:
+        if self._dialect == "postgresql":
+            # One array parameter instead of one bound parameter per value.
+            return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(sa.String)))
+        return column.in_(values)

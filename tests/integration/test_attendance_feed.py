@@ -1,0 +1,189 @@
+"""Attendance feeds through the intake on both stores: archive first, per-record rejections,
+replays, corrections, figures, and concerns raised once per crossing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zlib
+
+import msgspec
+import pytest
+import sqlalchemy as sa
+
+from adapters.mis.readers import mis_readers
+from gateway.intake.attendance_feed import FeedRejected, FeedUpload, ingest_feed, spool_digest
+from gateway.intake.attendance_queries import child_attendance
+from gateway.model.attendance import FeedReport
+from gateway.model.client import ALL_SCOPES, Client
+from gateway.store import Store
+from gateway.store.schema import (
+    attendance_concerns,
+    attendance_mark_changes,
+    inbound_archive,
+    outbox,
+    register_days,
+    timeline_events,
+)
+from tests.attendance_support import SCHOOL, csv_feed, pattern_rows, school_days
+from tests.support import START, child_details, make_upn
+
+MIS = Client(id="mis-1", name="mis-school", scopes=ALL_SCOPES, created_at=START)
+SEPT = school_days(dt.date(2025, 9, 1), 40)  # 1 Sep - 24 Oct 2025, autumn term
+
+
+def send(store: Store, body: bytes, fmt: str = "csv", **upload: object) -> FeedReport:
+    stream = io.BytesIO(body)
+    sha256, size = spool_digest(stream)
+    content_type = {"csv": "text/csv", "json": "application/json", "ctf": "application/xml"}[fmt]
+    return ingest_feed(
+        store,
+        FeedUpload(format=fmt, content_type=content_type, sha256=sha256, size=size, **upload),  # type: ignore[arg-type]
+        stream,
+        mis_readers()[fmt],  # type: ignore[index]
+        MIS,
+    )
+
+
+def count(store: Store, table: sa.Table, *where: sa.ColumnElement[bool]) -> int:
+    with store.engine.connect() as connection:
+        query = sa.select(sa.func.count()).select_from(table)
+        for clause in where:
+            query = query.where(clause)
+        return int(connection.execute(query).scalar_one())
+
+
+def test_a_clean_feed_is_archived_stored_and_summarised(store: Store) -> None:
+    upn = make_upn(1)
+    body = csv_feed(pattern_rows(upn, SEPT[:10], [("/", "\\")]))
+    report = send(store, body)
+    assert (report.status, report.records_received, report.records_accepted) == (
+        "completed",
+        10,
+        10,
+    )
+    assert (report.period_start, report.period_end) == (SEPT[0], SEPT[9])
+    assert report.school_urn == SCHOOL
+    assert count(store, register_days) == 10  # one register a day for the school
+    with store.engine.connect() as connection:
+        archived = connection.execute(sa.select(inbound_archive.c.body)).scalar_one()
+    assert zlib.decompress(archived) == body  # exactly what was sent, kept
+
+
+def test_bad_records_are_named_and_the_rest_go_on(store: Store) -> None:
+    good, other = make_upn(1), make_upn(2)
+    bad_upn = "A" + make_upn(3)[1:] if make_upn(3)[0] != "A" else "B" + make_upn(3)[1:]
+    rows = [
+        (SCHOOL, good, "2025-09-01", "/", "\\"),
+        (SCHOOL, other, "2025-09-01", "Q9", "\\"),
+        (SCHOOL, bad_upn, "2025-09-01", "/", "\\"),
+        (SCHOOL, good, "2024-09-02", "/", "\\"),
+        ("999999", good, "2025-09-03", "/", "\\"),
+        (SCHOOL, good, "2026-02-30", "/", "\\"),
+        (SCHOOL, good, "2026-03-01", "/", "\\"),
+        (SCHOOL, good, "2025-09-01", "N", "N"),
+    ]
+    report = send(store, csv_feed(rows))
+    assert (report.records_accepted, report.records_rejected) == (1, 7)
+    assert [(r.locator, r.field, r.reason) for r in report.rejected] == [
+        ("line 3", "am", "unknown register code 'Q9'"),
+        ("line 4", "upn", "the UPN check letter does not match"),
+        ("line 5", "date", "2024-09-02 is outside the academic year 2025/26"),
+        ("line 6", "school_urn", "school URN '999999' is not the feed's school"),
+        ("line 7", "date", "'2026-02-30' is not a date (YYYY-MM-DD)"),
+        ("line 8", "date", "2026-03-01 is in the future"),
+        ("line 9", "date", "a second record for this pupil and date"),
+    ]
+
+
+def test_the_same_feed_twice_changes_nothing_and_answers_with_the_first(store: Store) -> None:
+    body = csv_feed(pattern_rows(make_upn(1), SEPT[:5], [("/", "\\")]))
+    first = send(store, body)
+    again = send(store, body)
+    assert again.duplicate_of == first.id
+    assert again.id == first.id
+    assert count(store, register_days) == 5
+    assert count(store, inbound_archive) == 1
+
+
+def test_a_corrected_mark_replaces_the_old_one_and_the_change_is_recorded(store: Store) -> None:
+    upn = make_upn(1)
+    with store.unit_of_work() as uow:  # registered before: CSV feeds add no children
+        uow.children.add(child_details(1), uow.now)
+    send(store, csv_feed(pattern_rows(upn, SEPT[:5], [("N", "N")])))
+    # The school finds out the pupil was ill on day 2 and resends the week.
+    corrected = pattern_rows(upn, SEPT[:5], [("N", "N")])
+    corrected[1] = (SCHOOL, upn, SEPT[1].isoformat(), "I", "I")
+    report = send(store, csv_feed(corrected))
+    assert report.marks_changed == 1
+    with store.engine.connect() as connection:
+        change = connection.execute(sa.select(attendance_mark_changes)).one()._mapping
+        register = connection.execute(
+            sa.select(register_days.c.marks).where(register_days.c.date == SEPT[1])
+        ).scalar_one()
+    mark = msgspec.msgpack.decode(register)[upn][0]
+    assert (change["old_am"], change["new_am"], change["date"]) == ("N", "I", SEPT[1])
+    assert mark == "I"
+    child_id = _child_id(store, upn)
+    [year] = child_attendance(store, child_id, MIS, "test").years
+    assert year.sessions_by_category["unauthorised"] == 8
+    assert year.illness_days == 1.0
+    assert year.unexplained_absence_run_days == 3  # the illness day broke the run
+
+
+def test_a_concern_is_raised_once_per_crossing_and_cleared_on_recovery(store: Store) -> None:
+    upn = make_upn(1)
+    # 10 days, one unexplained absence day in every 5: 80 % attendance.
+    send(store, csv_feed(pattern_rows(upn, SEPT[:10], [("/", "\\")] * 4 + [("O", "O")])))
+    child_id = _child_id(store, upn)
+    assert _open_kinds(store) == {"persistent_absence"}
+    send(store, csv_feed(pattern_rows(upn, SEPT[10:15], [("/", "\\")] * 4 + [("O", "O")])))
+    assert count(store, attendance_concerns) == 1  # still below 90 %: not raised again
+    send(store, csv_feed(pattern_rows(upn, SEPT[15:40], [("/", "\\")])))  # 94 % now
+    assert _open_kinds(store) == set()
+    assert count(store, attendance_concerns, attendance_concerns.c.status == "resolved") == 1
+    with store.engine.connect() as connection:
+        kinds = connection.execute(
+            sa.select(timeline_events.c.kind)
+            .where(timeline_events.c.child_id == child_id)
+            .order_by(timeline_events.c.at)
+        ).scalars()
+        assert list(kinds) == ["concern_raised", "concern_resolved"]
+        messages = connection.execute(sa.select(outbox.c.kind).order_by(outbox.c.kind)).scalars()
+        assert list(messages) == ["child.concern_raised", "child.concern_resolved"]
+
+
+def test_ten_continuous_days_of_unexplained_absence_cross_on_the_tenth(store: Store) -> None:
+    upn = make_upn(1)
+    send(store, csv_feed(pattern_rows(upn, SEPT[:30], [("/", "\\")])))
+    send(store, csv_feed(pattern_rows(upn, SEPT[30:39], [("N", "N")])))
+    assert "continuous_unexplained_absence" not in _open_kinds(store)
+    send(store, csv_feed(pattern_rows(upn, SEPT[39:40], [("N", "N")])))
+    assert "continuous_unexplained_absence" in _open_kinds(store)
+
+
+def test_a_malformed_document_is_refused_whole_but_kept(store: Store) -> None:
+    body = b"school,pupil,day\n120456,x,y\n"
+    with pytest.raises(FeedRejected) as refused:
+        send(store, body)
+    assert refused.value.position == "line 1"
+    assert count(store, register_days) == 0
+    assert count(store, inbound_archive) == 1
+    with store.unit_of_work() as uow:
+        assert uow.attendance.feed_report(refused.value.feed_id).status == "rejected"
+
+
+def _child_id(store: Store, upn: str) -> str:
+    with store.unit_of_work() as uow:
+        child = uow.children.find("upn", upn)
+    assert child is not None
+    return child.id
+
+
+def _open_kinds(store: Store) -> set[str]:
+    with store.engine.connect() as connection:
+        return set(
+            connection.execute(
+                sa.select(attendance_concerns.c.kind).where(attendance_concerns.c.status == "open")
+            ).scalars()
+        )
