@@ -78,6 +78,7 @@ def ingest_feed(
     caller: Client,
     *,
     on_progress: Callable[[int], None] = lambda _: None,
+    progress_every: int = 50_000,
 ) -> FeedReport:
     """Take one feed; the same feed sent again answers with the first one's report."""
     with store.unit_of_work() as uow:
@@ -125,6 +126,7 @@ def ingest_feed(
             today=today,
             codes=codes,
             progress=progress,
+            progress_every=progress_every,
         )
     except (MalformedDocument, FeedRefused) as exc:
         position = getattr(exc, "position", None)

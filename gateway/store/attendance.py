@@ -456,6 +456,8 @@ class AttendanceRepository:
 
     def _in(self, column: sa.Column[Any], values: list[str]) -> sa.ColumnElement[bool]:
         if self._dialect == "postgresql":
-            # One array parameter instead of one bound parameter per value.
-            return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(sa.String)))
+            # One text parameter split by the server: no bound parameter (or Python-side array
+            # processing) per value. Identifiers never contain a comma.
+            joined = sa.bindparam(None, ",".join(values), type_=sa.Text)
+            return column == sa.any_(sa.func.string_to_array(joined, ","))
         return column.in_(values)

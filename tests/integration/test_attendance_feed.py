@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import pathlib
 import zlib
 
 import msgspec
@@ -187,3 +188,60 @@ def _open_kinds(store: Store) -> set[str]:
                 sa.select(attendance_concerns.c.kind).where(attendance_concerns.c.status == "open")
             ).scalars()
         )
+
+
+FIXTURES = pathlib.Path(__file__).parents[1] / "fixtures" / "ctf"
+
+
+def test_a_ctf_records_who_the_pupils_are_and_keeps_only_the_feeds_school(store: Store) -> None:
+    report = send(store, (FIXTURES / "ctf_two_schools.xml").read_bytes(), "ctf")
+    assert report.school_urn == "120456"  # from the CTF header
+    assert report.records_accepted == 2
+    assert [(r.locator, r.field) for r in report.rejected] == [
+        ("Pupil[1]/Attendance/YearData[2]/AttendanceMarks@2025-07-18", "school_urn")
+    ]
+    with store.unit_of_work() as uow:
+        child = uow.children.find("upn", "Y925200126005")
+    assert child is not None
+    assert child.name is not None
+    assert (child.name.given, child.name.family) == ("Idris", "Lockyer")
+    assert child.date_of_birth == dt.date(2015, 2, 14)
+    [year] = child_attendance(store, child.id, MIS, "test").years
+    assert (year.academic_year, year.possible_sessions, year.attended_sessions) == (2025, 4, 4)
+
+
+def test_an_older_ctf_maps_retired_codes_and_says_so(store: Store) -> None:
+    report = send(store, (FIXTURES / "ctf19_gender.xml").read_bytes(), "ctf")
+    assert report.records_rejected == 0
+    assert "retired register codes mapped to their current meaning: H, J" in report.notes
+
+
+def test_ctf_totals_that_disagree_with_the_marks_are_reported(store: Store) -> None:
+    report = send(store, (FIXTURES / "ctf_totals_disagree.xml").read_bytes(), "ctf")
+    assert any("totals say" in note and "the marks give" in note for note in report.notes)
+
+
+def test_a_large_feed_shows_its_progress_while_it_is_read(store: Store) -> None:
+    rows = pattern_rows(make_upn(1), SEPT[:12], [("/", "\\")])
+    seen: list[tuple[str, int]] = []
+    stream = io.BytesIO(csv_feed(rows))
+    sha256, size = spool_digest(stream)
+
+    def watch(records: int) -> None:
+        with store.unit_of_work() as uow:  # another reader's view, mid-feed
+            feed_id = uow.connection.execute(
+                sa.select(sa.text("id")).select_from(sa.table("attendance_feeds"))
+            ).scalar_one()
+            report = uow.attendance.feed_report(feed_id)
+        seen.append((report.status, report.records_received))
+
+    ingest_feed(
+        store,
+        FeedUpload(format="csv", content_type="text/csv", sha256=sha256, size=size),
+        stream,
+        mis_readers()["csv"],
+        MIS,
+        on_progress=watch,
+        progress_every=5,
+    )
+    assert seen == [("parsing", 5), ("parsing", 10), ("parsing", 12)]

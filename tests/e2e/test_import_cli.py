@@ -1,0 +1,49 @@
+"""`gateway import attendance FILE` takes a feed as the API would, and says what happened."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pathlib
+import subprocess
+import sys
+
+from tests.attendance_support import csv_feed, pattern_rows, school_days
+from tests.support import make_upn
+
+FIXTURES = pathlib.Path(__file__).parents[1] / "fixtures" / "ctf"
+
+
+def gateway(tmp_path: pathlib.Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}"}
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_csv_file_is_imported_then_recognised_when_sent_again(tmp_path: pathlib.Path) -> None:
+    assert gateway(tmp_path, "migrate").returncode == 0
+    feed = tmp_path / "register.csv"
+    days = school_days(dt.date(2025, 9, 1), 3)
+    unknown_code = ("120456", make_upn(2), "2025-09-01", "Q9", "/")
+    rows = [*pattern_rows(make_upn(1), days, [("/", "\\")]), unknown_code]
+    feed.write_bytes(csv_feed(rows))
+    first = gateway(tmp_path, "import", "attendance", str(feed), "--academic-year", "2025")
+    assert first.returncode == 0, first.stderr
+    assert "3 accepted, 1 rejected" in first.stdout
+    assert "line 5: am: unknown register code 'Q9'" in first.stdout
+    again = gateway(tmp_path, "import", "attendance", str(feed), "--academic-year", "2025")
+    assert "already received as feed" in again.stdout
+
+
+def test_a_malformed_ctf_is_refused_with_its_position(tmp_path: pathlib.Path) -> None:
+    gateway(tmp_path, "migrate")
+    done = gateway(tmp_path, "import", "attendance", str(FIXTURES / "ctf_unclosed.xml"))
+    assert done.returncode == 1
+    assert "rejected" in done.stderr
+    assert "line" in done.stderr
