@@ -60,14 +60,15 @@ def migrate(ctx: Context) -> None:
 @main.command()
 @click.option("--host", default=None, help="Interface to bind (GATEWAY_HOST).")
 @click.option("--port", type=int, default=None, help="Port to bind (GATEWAY_PORT).")
-@click.option("--with-worker", is_flag=True, help="Also run a delivery worker in this process.")
+@click.option(
+    "--with-worker", is_flag=True, help="Also run the delivery worker and attendance applier."
+)
 @pass_context
 def serve(ctx: Context, host: str | None, port: int | None, with_worker: bool) -> None:
     """Serve the HTTP API."""
     import uvicorn
 
     from gateway.app import create_app
-    from gateway.delivery.setup import build_worker
     from gateway.security.clients import LOCAL_ADMIN, bootstrap_admin
 
     settings = msgspec.structs.replace(
@@ -77,21 +78,17 @@ def serve(ctx: Context, host: str | None, port: int | None, with_worker: bool) -
     if settings.bootstrap_admin and (token := bootstrap_admin(store)):
         _announce_token(LOCAL_ADMIN, token)
     stop = threading.Event()
-    worker_thread: threading.Thread | None = None
+    threads: list[threading.Thread] = []
     if with_worker:
-        worker = build_worker(settings, store)
-        worker_thread = threading.Thread(
-            target=worker.run, args=(stop, settings.worker_poll_seconds), daemon=True
-        )
-        worker_thread.start()
+        threads = _background_work(settings, store, stop)
     app = create_app(settings, store, logging=False)
     try:
         # Access logs are our own (without query strings, which can carry identifiers).
         uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_config=None)
     finally:
         stop.set()
-        if worker_thread is not None:
-            worker_thread.join(timeout=30)
+        for thread in threads:
+            thread.join(timeout=30)
 
 
 @main.command()
@@ -100,15 +97,41 @@ def serve(ctx: Context, host: str | None, port: int | None, with_worker: bool) -
 def worker(ctx: Context, once: bool) -> None:
     """Deliver outbox messages until stopped (SIGTERM finishes or releases the current batch)."""
     from gateway.delivery.setup import build_worker
+    from gateway.intake.feed_applier import apply_queued
 
-    delivery = build_worker(ctx.settings, ctx.store())
+    store = ctx.store()
     if once:
-        click.echo(f"delivered or settled {delivery.drain()} message(s)")
+        feeds = apply_queued(store)
+        click.echo(f"applied {feeds} attendance feed(s)")
+        click.echo(f"delivered or settled {build_worker(ctx.settings, store).drain()} message(s)")
         return
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    delivery.run(stop, ctx.settings.worker_poll_seconds)
+    for thread in _background_work(ctx.settings, store, stop):
+        while thread.is_alive():
+            thread.join(timeout=0.5)
+
+
+def _background_work(
+    settings: Settings, store: Store, stop: threading.Event
+) -> list[threading.Thread]:
+    """The delivery worker and the attendance applier, each on its own thread."""
+    from gateway.delivery.setup import build_worker
+    from gateway.intake.feed_applier import FeedApplier
+
+    delivery = build_worker(settings, store)
+    applier = FeedApplier(store, settings.worker_poll_seconds)
+    threads = [
+        threading.Thread(
+            target=delivery.run, args=(stop, settings.worker_poll_seconds), name="delivery"
+        ),
+        threading.Thread(target=applier.run, args=(stop,), name="attendance-applier"),
+    ]
+    for thread in threads:
+        thread.daemon = True
+        thread.start()
+    return threads
 
 
 @main.group()
@@ -284,6 +307,9 @@ def import_attendance(
                 )
             except FeedRejected as exc:
                 raise click.ClickException(f"feed {exc.feed_id} rejected: {exc}") from exc
+            bar.update(task, completed=size, description="applying")
+            if report.duplicate_of is None:
+                report = _applied(store, report.id)
             bar.update(task, completed=size, description="done")
     if report.duplicate_of:
         click.echo(f"already received as feed {report.duplicate_of}: nothing changed")
@@ -297,6 +323,21 @@ def import_attendance(
         click.echo(f"  ... and {report.records_rejected - 20} more (GET the feed for all)")
     for note in report.notes:
         click.echo(f"  note: {note}")
+
+
+def _applied(store: Store, feed_id: str) -> Any:
+    """Run the applier here until this feed is applied (a worker may take it first)."""
+    import time
+
+    from gateway.intake.feed_applier import apply_queued
+
+    while True:
+        with store.unit_of_work(read_only=True) as uow:
+            report = uow.attendance.feed_report(feed_id)
+        if report.status != "queued":
+            return report
+        if apply_queued(store) == 0:
+            time.sleep(0.2)
 
 
 class _ReadTracker:

@@ -8,7 +8,7 @@ longer cross it, it is resolved; a later crossing raises a new one.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -22,40 +22,54 @@ from gateway.store.unit_of_work import UnitOfWork
 ACTOR = "attendance-feed"
 
 
-def settle_concerns(
-    uow: UnitOfWork,
-    *,
-    feed_id: str,
-    school_urn: str,
-    academic_year: int,
-    crossed: Mapping[str, Mapping[str, ConcernFigures]],
-) -> int:
-    """``crossed``: UPN -> threshold id -> figures, for every pupil the feed touched.
-    Returns how many concerns were raised."""
+class Judgement(msgspec.Struct, kw_only=True):
+    """What one school's feed(s) left crossed: UPN -> threshold id -> figures, for every
+    pupil they touched."""
+
+    feed_id: str
+    school_urn: str
+    academic_year: int
+    crossed: Mapping[str, Mapping[str, ConcernFigures]]
+    raised: int = 0
+
+
+def settle_concerns(uow: UnitOfWork, judgements: Sequence[Judgement]) -> None:
+    """Raise what is newly crossed, resolve what no longer is, for many schools at once
+    (one read of the open concerns, one write of each kind). Sets each judgement's
+    ``raised``."""
     now = uow.now
-    open_now = [
-        c for c in uow.attendance.open_concerns(school_urn, academic_year) if c["upn"] in crossed
-    ]
-    open_keys = {(c["upn"], c["rule_id"], c["term"]) for c in open_now}
-    to_resolve = [
-        c
-        for c in open_now
-        if (figures := crossed.get(c["upn"], {}).get(c["rule_id"])) is None
-        or figures.term != c["term"]
-    ]
-    to_raise = [
-        (upn, figures)
-        for upn, by_rule in crossed.items()
-        for figures in by_rule.values()
-        if (upn, figures.rule, figures.term) not in open_keys
-    ]
-    child_of = uow.attendance.child_ids({upn for upn, _ in to_raise})
-    missing = {upn: school_urn for upn, _ in to_raise if upn not in child_of}
+    open_by_school: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for concern in uow.attendance.open_concerns_of({j.school_urn for j in judgements}):
+        key = (concern["school_urn"], concern["academic_year"])
+        open_by_school.setdefault(key, []).append(concern)
+    to_raise: list[tuple[Judgement, str, ConcernFigures]] = []
+    to_resolve: list[tuple[dict[str, Any], ConcernFigures | None]] = []
+    for judgement in judgements:
+        crossed = judgement.crossed
+        open_now = [
+            c
+            for c in open_by_school.get((judgement.school_urn, judgement.academic_year), [])
+            if c["upn"] in crossed
+        ]
+        open_keys = {(c["upn"], c["rule_id"], c["term"]) for c in open_now}
+        for concern in open_now:
+            figures = crossed[concern["upn"]].get(concern["rule_id"])
+            if figures is None or figures.term != concern["term"]:
+                to_resolve.append((concern, figures))
+        for upn, by_rule in crossed.items():
+            for figures in by_rule.values():
+                if (upn, figures.rule, figures.term) not in open_keys:
+                    to_raise.append((judgement, upn, figures))
+                    judgement.raised += 1
+    if not to_raise and not to_resolve:
+        return
+    child_of = uow.attendance.child_ids({upn for _, upn, _ in to_raise})
+    missing = {upn: j.school_urn for j, upn, _ in to_raise if upn not in child_of}
     child_of |= uow.attendance.add_minimal_children(missing, now)
 
     rows: list[dict[str, Any]] = []
     events: list[Event] = []
-    for upn, figures in to_raise:
+    for judgement, upn, figures in to_raise:
         concern_id = new_id()
         numbers = _numbers(figures)
         rows.append(
@@ -63,15 +77,15 @@ def settle_concerns(
                 "id": concern_id,
                 "child_id": child_of[upn],
                 "upn": upn,
-                "school_urn": school_urn,
+                "school_urn": judgement.school_urn,
                 "kind": figures.rule,
-                "academic_year": academic_year,
+                "academic_year": judgement.academic_year,
                 "term": figures.term,
                 "status": "open",
                 "rule_id": figures.rule,
                 "policy_ref": figures.cite,
                 "figures": numbers,
-                "feed_id": feed_id,
+                "feed_id": judgement.feed_id,
                 "raised_at": now,
             }
         )
@@ -85,14 +99,13 @@ def settle_concerns(
                     kind=figures.rule,
                     rule_id=figures.rule,
                     policy_ref=figures.cite,
-                    academic_year=academic_year,
+                    academic_year=judgement.academic_year,
                     term=figures.term,
                     figures=numbers,
                 ),
             )
         )
-    for concern in to_resolve:
-        latest = crossed.get(concern["upn"], {}).get(concern["rule_id"])
+    for concern, latest in to_resolve:
         events.append(
             _event(
                 concern["child_id"],
@@ -106,10 +119,9 @@ def settle_concerns(
             )
         )
     uow.attendance.add_concerns(rows)
-    uow.attendance.resolve_concerns([c["id"] for c in to_resolve], now)
+    uow.attendance.resolve_concerns([c["id"] for c, _ in to_resolve], now)
     uow.timeline.append_many(events)
     uow.outbox.enqueue((m for e in events for m in messages_for(e)), now)
-    return len(rows)
 
 
 def _event(child_id: str, at: dt.datetime, summary: str, detail: Any) -> Event:

@@ -1,16 +1,16 @@
-"""Taking an attendance feed: archive it, read it, store the marks, update each pupil's
-running figures, raise concerns — the whole path in one place (ARCHITECTURE.md steps 1-6).
+"""Taking an attendance feed at the door: archive it, read it, validate every record, and
+queue what was accepted for the applier (gateway/intake/feed_applier.py), which merges it
+into the registers, updates figures and raises concerns, many schools at a time.
 
-Phases and their transactions:
-1. archive + feed row, committed before anything is parsed (nothing received is lost);
-2. read and validate, streaming, writing only progress counts;
-3. one transaction: marks and their corrections, identities, figures, concerns, timeline,
-   outbox, the rejected-record report and the feed's completion. A failure here leaves the
-   archived feed marked failed and nothing half-applied.
+The archive row is always written before the body is read: a small feed (a school's day) is
+archived, read and queued in one transaction, so nothing is acknowledged that is not stored;
+a large one commits its archive first so its progress can be followed while it is read. A
+document that cannot be read is kept, archived and marked rejected.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import zlib
 from collections.abc import Callable
@@ -19,23 +19,26 @@ from typing import BinaryIO
 import msgspec
 import structlog
 
-from gateway.attendance.statistics import PupilYear
 from gateway.attendance.terms import academic_year as academic_year_of
-from gateway.intake.feed_apply import apply_feed
-from gateway.intake.feed_parse import FeedRefused, parse_feed
+from gateway.intake.feed_apply import Identity, StagedFeed
+from gateway.intake.feed_parse import FeedRefused, ParsedFeed, parse_feed
 from gateway.intake.ports import FeedReader, MalformedDocument
 from gateway.model.attendance import FeedFormat, FeedReport
 from gateway.model.client import Client
-from gateway.store.unit_of_work import Store
+from gateway.store.unit_of_work import Store, UnitOfWork
 from mappings.attendance_codes import load_codes
 
 log = structlog.get_logger("gateway.intake.attendance")
-_decode_state = msgspec.json.Decoder(PupilYear).decode
-_encode_state = msgspec.json.Encoder().encode
 
 
 # The response lists this many rejected records; GET the feed for all of them.
 REJECTIONS_SHOWN = 1000
+# A feed this small is archived, read and queued in one transaction (a school's day is
+# tens of kilobytes); a larger one commits its archive first and shows its progress.
+SMALL_FEED_BYTES = 4 * 1024 * 1024
+SMALL_FEED_RECORDS = 50_000
+_encode_staged = msgspec.msgpack.Encoder().encode
+_decode_staged = msgspec.msgpack.Decoder(StagedFeed).decode
 
 
 class FeedUpload(msgspec.Struct, kw_only=True, frozen=True):
@@ -80,100 +83,162 @@ def ingest_feed(
     on_progress: Callable[[int], None] = lambda _: None,
     progress_every: int = 50_000,
 ) -> FeedReport:
-    """Take one feed; the same feed sent again answers with the first one's report."""
-    with store.unit_of_work() as uow:
-        first = uow.attendance.completed_feed_with(upload.sha256, upload.school_urn)
-        if first is not None:
-            report = uow.attendance.feed_report(first)
-            return msgspec.structs.replace(report, duplicate_of=first)
-        archive_id = uow.attendance.archive(
-            source="attendance_feed",
-            content_type=upload.content_type,
-            sha256=upload.sha256,
-            size=upload.size,
-            client_id=caller.id,
-            compressed_body=_compress(body),
-            now=uow.now,
-        )
-        received_at = uow.now
-        feed_id = uow.attendance.create_feed(
-            archive_id=archive_id,
-            client_id=caller.id,
-            sha256=upload.sha256,
+    """Take one feed: archive it, read and validate it, queue it for the applier. The report
+    says what was accepted and what was rejected and why; what the marks changed and which
+    concerns they raised follow when the feed is applied (GET the feed). The same feed sent
+    again answers with the first one's report."""
+    today = store.clock.now().date()
+    year = upload.academic_year
+    if year is None and upload.format != "ctf":
+        year = academic_year_of(today)
+
+    def parse(progress: Callable[[int], None]) -> ParsedFeed:
+        body.seek(0)
+        return parse_feed(
+            read(body),
             school_urn=upload.school_urn,
-            fmt=upload.format,
-            academic_year=upload.academic_year,
-            now=uow.now,
+            academic_year=year,
+            today=today,
+            codes=load_codes(),
+            progress=progress,
+            progress_every=progress_every,
         )
-    log.info("attendance feed received", feed_id=feed_id, format=upload.format, size=upload.size)
+
+    if upload.size <= SMALL_FEED_BYTES and progress_every >= SMALL_FEED_RECORDS:
+        # A school's day: archive, read and queue in one transaction. The archive row is
+        # written before the body is read; nothing is acknowledged before it is committed.
+        with store.unit_of_work() as uow:
+            duplicate = _duplicate(uow, upload)
+            if duplicate is not None:
+                return duplicate
+            feed_id, received_at = _archive(uow, upload, body, caller)
+            try:
+                parsed = parse(lambda _: None)
+            except (MalformedDocument, FeedRefused) as exc:
+                uow.attendance.update_feed(feed_id, uow.now, status="rejected", error=str(exc))
+                refused: Exception | None = exc
+            else:
+                refused = None
+                report = _queue(uow, feed_id, received_at, upload, parsed, year)
+        if refused is not None:
+            raise _rejected(feed_id, refused)
+        return report
+
+    # A large feed: archived and committed first, so its progress can be followed.
+    with store.unit_of_work() as uow:
+        duplicate = _duplicate(uow, upload)
+        if duplicate is not None:
+            return duplicate
+        feed_id, received_at = _archive(uow, upload, body, caller)
 
     def progress(records: int) -> None:
         with store.unit_of_work() as uow:
             uow.attendance.update_feed(feed_id, uow.now, status="parsing", records_received=records)
         on_progress(records)
 
-    codes = load_codes()
-    today = store.clock.now().date()
-    year = upload.academic_year
-    if year is None and upload.format != "ctf":
-        year = academic_year_of(today)
     try:
-        body.seek(0)
-        parsed = parse_feed(
-            read(body),
-            school_urn=upload.school_urn,
-            academic_year=year,
-            today=today,
-            codes=codes,
-            progress=progress,
-            progress_every=progress_every,
-        )
+        parsed = parse(progress)
     except (MalformedDocument, FeedRefused) as exc:
-        position = getattr(exc, "position", None)
-        message = getattr(exc, "message", str(exc))
-        _mark_rejected(store, feed_id, str(exc))
-        raise FeedRejected(feed_id, message, position) from exc
-    try:
         with store.unit_of_work() as uow:
-            applied = apply_feed(uow, feed_id, parsed, year, codes)
-            uow.attendance.add_rejections(feed_id, parsed.rejected)
-            dates = [row[1] for row in parsed.accepted]
-            report = FeedReport(
-                id=feed_id,
-                school_urn=parsed.school_urn,
-                format=upload.format,
-                status="completed",
-                received_at=received_at,
-                completed_at=uow.now,
-                records_received=parsed.records,
-                records_accepted=len(parsed.accepted),
-                records_rejected=len(parsed.rejected),
-                marks_changed=applied.marks_changed,
-                concerns_raised=applied.concerns_raised,
-                period_start=min(dates, default=None),
-                period_end=max(dates, default=None),
-                rejected=parsed.rejected[:REJECTIONS_SHOWN],
-                notes=parsed.notes,
-            )
-            uow.attendance.update_feed(
-                feed_id,
-                uow.now,
-                status="completed",
-                completed_at=uow.now,
-                records_received=report.records_received,
-                records_accepted=report.records_accepted,
-                records_rejected=report.records_rejected,
-                marks_changed=report.marks_changed,
-                concerns_raised=report.concerns_raised,
-                period_start=report.period_start,
-                period_end=report.period_end,
-                school_urn=report.school_urn,
-                notes=report.notes,
-            )
-        return report
-    except Exception:
-        _mark_failed(store, feed_id)
-        raise
+            uow.attendance.update_feed(feed_id, uow.now, status="rejected", error=str(exc))
+        raise _rejected(feed_id, exc) from exc
+    with store.unit_of_work() as uow:
+        return _queue(uow, feed_id, received_at, upload, parsed, year)
+
+
+def _duplicate(uow: UnitOfWork, upload: FeedUpload) -> FeedReport | None:
+    first = uow.attendance.completed_feed_with(upload.sha256, upload.school_urn)
+    if first is None:
+        return None
+    return msgspec.structs.replace(uow.attendance.feed_report(first), duplicate_of=first)
+
+
+def _archive(
+    uow: UnitOfWork, upload: FeedUpload, body: BinaryIO, caller: Client
+) -> tuple[str, dt.datetime]:
+    archive_id = uow.attendance.archive(
+        source="attendance_feed",
+        content_type=upload.content_type,
+        sha256=upload.sha256,
+        size=upload.size,
+        client_id=caller.id,
+        compressed_body=_compress(body),
+        now=uow.now,
+    )
+    feed_id = uow.attendance.create_feed(
+        archive_id=archive_id,
+        client_id=caller.id,
+        sha256=upload.sha256,
+        school_urn=upload.school_urn,
+        fmt=upload.format,
+        academic_year=upload.academic_year,
+        now=uow.now,
+    )
+    log.info("attendance feed received", feed_id=feed_id, format=upload.format, size=upload.size)
+    return feed_id, uow.now
+
+
+def _queue(
+    uow: UnitOfWork,
+    feed_id: str,
+    received_at: dt.datetime,
+    upload: FeedUpload,
+    parsed: ParsedFeed,
+    year: int | None,
+) -> FeedReport:
+    """Keep the validated records on the feed for the applier, and report."""
+    marks = [(upn, date, am, pm) for upn, date, _, am, pm in parsed.accepted]
+    years = parsed.years or [
+        year if year is not None else academic_year_of(date) for _, date, *_ in marks
+    ]
+    staged = StagedFeed(
+        feed_id=feed_id,
+        school_urn=parsed.school_urn,
+        marks=marks,
+        years=years,
+        identities=[msgspec.convert(i, Identity) for i in parsed.identities],
+    )
+    dates = [mark[1] for mark in marks]
+    report = FeedReport(
+        id=feed_id,
+        school_urn=parsed.school_urn,
+        format=upload.format,
+        status="queued",
+        received_at=received_at,
+        completed_at=None,
+        records_received=parsed.records,
+        records_accepted=len(marks),
+        records_rejected=len(parsed.rejected),
+        marks_changed=0,
+        concerns_raised=0,
+        period_start=min(dates, default=None),
+        period_end=max(dates, default=None),
+        rejected=parsed.rejected[:REJECTIONS_SHOWN],
+        notes=parsed.notes,
+    )
+    uow.attendance.add_rejections(feed_id, parsed.rejected)
+    uow.attendance.update_feed(
+        feed_id,
+        uow.now,
+        status="queued",
+        staged=_encode_staged(staged),
+        records_received=report.records_received,
+        records_accepted=report.records_accepted,
+        records_rejected=report.records_rejected,
+        period_start=report.period_start,
+        period_end=report.period_end,
+        school_urn=report.school_urn,
+        notes=report.notes,
+    )
+    return report
+
+
+def _rejected(feed_id: str, exc: Exception) -> FeedRejected:
+    return FeedRejected(feed_id, getattr(exc, "message", str(exc)), getattr(exc, "position", None))
+
+
+def decode_staged(blob: bytes) -> StagedFeed:
+    return _decode_staged(blob)
 
 
 def _compress(body: BinaryIO) -> bytes:
@@ -184,13 +249,3 @@ def _compress(body: BinaryIO) -> bytes:
         parts.append(compressor.compress(chunk))
     parts.append(compressor.flush())
     return b"".join(parts)
-
-
-def _mark_rejected(store: Store, feed_id: str, error: str) -> None:
-    with store.unit_of_work() as uow:
-        uow.attendance.update_feed(feed_id, uow.now, status="rejected", error=error[:2000])
-
-
-def _mark_failed(store: Store, feed_id: str) -> None:
-    with store.unit_of_work() as uow:
-        uow.attendance.update_feed(feed_id, uow.now, status="failed", error="not applied; see logs")

@@ -82,7 +82,7 @@ class RejectedRecord(msgspec.Struct, frozen=True, kw_only=True):
 
 
 FeedFormat = Literal["ctf", "csv", "json"]
-FeedStatus = Literal["received", "parsing", "storing", "completed", "rejected", "failed"]
+FeedStatus = Literal["received", "parsing", "queued", "completed", "rejected", "failed"]
 
 
 class FeedReport(msgspec.Struct, frozen=True, kw_only=True):

@@ -30,6 +30,7 @@ from gateway.store.schema import (
 from gateway.store.types import UTCDateTime
 
 EMPTY = b"\x80"  # an empty msgpack map: a school year with no pupils yet
+APPLIER_LOCK = 1_901_996  # advisory lock key held while attendance feeds are applied
 _SQLITE_CHUNK = 900  # stays under SQLite's bound-parameter limit on every build
 
 
@@ -122,6 +123,47 @@ class AttendanceRepository:
             query.order_by(attendance_feeds.c.received_at).limit(1)
         ).scalar()
 
+    def claim_queued(self, limit: int) -> list[tuple[str, bytes]]:
+        """The oldest validated feeds waiting to be applied, as (feed id, staged records)."""
+        rows = self._connection.execute(
+            sa.select(attendance_feeds.c.id, attendance_feeds.c.staged)
+            .where(attendance_feeds.c.status == "queued")
+            .order_by(attendance_feeds.c.received_at, attendance_feeds.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [(feed_id, bytes(staged)) for feed_id, staged in rows]
+
+    def hold_applier(self) -> bool:
+        """One applier at a time, so a school's feeds are applied in the order received;
+        others find it held and try again later. SQLite's write lock already serialises."""
+        if self._dialect != "postgresql":
+            return True
+        held = self._connection.execute(
+            sa.select(sa.func.pg_try_advisory_xact_lock(APPLIER_LOCK))
+        ).scalar_one()
+        return bool(held)
+
+    def complete_feeds(self, outcomes: dict[str, tuple[int, int]], now: dt.datetime) -> None:
+        """``outcomes``: feed id -> (marks changed, concerns raised)."""
+        if outcomes:
+            self._connection.execute(
+                attendance_feeds.update()
+                .where(attendance_feeds.c.id == sa.bindparam("k_id"))
+                .values(
+                    status="completed",
+                    completed_at=now,
+                    updated_at=now,
+                    staged=None,
+                    marks_changed=sa.bindparam("k_changed"),
+                    concerns_raised=sa.bindparam("k_raised"),
+                ),
+                [
+                    {"k_id": feed_id, "k_changed": changed, "k_raised": raised}
+                    for feed_id, (changed, raised) in outcomes.items()
+                ],
+            )
+
     def feed_owner(self, feed_id: str) -> str | None:
         return self._connection.execute(
             sa.select(attendance_feeds.c.client_id).where(attendance_feeds.c.id == feed_id)
@@ -170,44 +212,67 @@ class AttendanceRepository:
 
     # --- registers and running figures ---------------------------------------------------------
 
-    def lock_school_year(self, school_urn: str, academic_year: int, now: dt.datetime) -> bytes:
-        """The school's running figures for the year, locked until this unit of work ends so
-        two feeds from one school cannot both update from the same starting point."""
-        locked = (
-            sa.select(school_years.c.states)
-            .where(
-                school_years.c.school_urn == school_urn,
-                school_years.c.academic_year == academic_year,
-            )
-            .with_for_update()
-        )
-        states = self._connection.execute(locked).scalar()
-        if states is None:  # the school's first feed of the year
+    def lock_school_years(
+        self, keys: set[tuple[str, int]], now: dt.datetime
+    ) -> dict[tuple[str, int], bytes]:
+        """These schools' running figures for these years, locked (in one order, so two
+        appliers cannot deadlock) until the unit of work ends; a school's first year row is
+        created empty."""
+        found = self._locked_years(keys)
+        missing = keys - found.keys()
+        if missing:
             insert = (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(
                 school_years
             )
             self._connection.execute(
-                insert.values(
-                    school_urn=school_urn,
-                    academic_year=academic_year,
-                    states=EMPTY,
-                    updated_at=now,
-                ).on_conflict_do_nothing(index_elements=["school_urn", "academic_year"])
+                insert.on_conflict_do_nothing(index_elements=["school_urn", "academic_year"]),
+                [
+                    {
+                        "school_urn": school,
+                        "academic_year": year,
+                        "states": EMPTY,
+                        "updated_at": now,
+                    }
+                    for school, year in sorted(missing)
+                ],
             )
-            states = self._connection.execute(locked).scalar_one()
-        return bytes(states)
+            found |= self._locked_years(missing)
+        return found
 
-    def save_school_year(
-        self, school_urn: str, academic_year: int, states: bytes, now: dt.datetime
-    ) -> None:
-        self._connection.execute(
-            school_years.update()
-            .where(
-                school_years.c.school_urn == school_urn,
-                school_years.c.academic_year == academic_year,
+    def _locked_years(self, keys: set[tuple[str, int]]) -> dict[tuple[str, int], bytes]:
+        if not keys:
+            return {}
+        years = sorted({year for _, year in keys})
+        found: dict[tuple[str, int], bytes] = {}
+        for chunk in self._chunks(school for school, _ in keys):
+            rows = self._connection.execute(
+                sa.select(
+                    school_years.c.school_urn, school_years.c.academic_year, school_years.c.states
+                )
+                .where(self._in(school_years.c.school_urn, chunk))
+                .where(school_years.c.academic_year.in_(years))
+                .order_by(school_years.c.school_urn, school_years.c.academic_year)
+                .with_for_update()
             )
-            .values(states=states, updated_at=now)
-        )
+            for school, year, states in rows:
+                if (school, year) in keys:
+                    found[(school, year)] = bytes(states)
+        return found
+
+    def save_school_years(self, states: dict[tuple[str, int], bytes], now: dt.datetime) -> None:
+        if states:
+            self._connection.execute(
+                school_years.update()
+                .where(
+                    school_years.c.school_urn == sa.bindparam("k_school"),
+                    school_years.c.academic_year == sa.bindparam("k_year"),
+                )
+                .values(states=sa.bindparam("k_states"), updated_at=now),
+                [
+                    {"k_school": school, "k_year": year, "k_states": blob}
+                    for (school, year), blob in states.items()
+                ],
+            )
 
     def school_year(self, school_urn: str, academic_year: int) -> bytes | None:
         states = self._connection.execute(
@@ -218,58 +283,68 @@ class AttendanceRepository:
         ).scalar()
         return None if states is None else bytes(states)
 
-    def register_days(self, school_urn: str, dates: Iterable[dt.date]) -> dict[dt.date, bytes]:
-        wanted = sorted(set(dates))
+    def registers_of(self, wanted: set[tuple[str, dt.date]]) -> dict[tuple[str, dt.date], bytes]:
+        """The registers held for these (school, date) pairs."""
         if not wanted:
             return {}
-        rows = self._connection.execute(
-            sa.select(register_days.c.date, register_days.c.marks).where(
-                register_days.c.school_urn == school_urn,
-                register_days.c.date.between(wanted[0], wanted[-1]),
+        first = min(date for _, date in wanted)
+        last = max(date for _, date in wanted)
+        found: dict[tuple[str, dt.date], bytes] = {}
+        for chunk in self._chunks(school for school, _ in wanted):
+            rows = self._connection.execute(
+                sa.select(register_days.c.school_urn, register_days.c.date, register_days.c.marks)
+                .where(self._in(register_days.c.school_urn, chunk))
+                .where(register_days.c.date.between(first, last))
             )
-        )
-        keep = set(wanted)
-        return {date: bytes(marks) for date, marks in rows if date in keep}
+            for school, date, marks in rows:
+                if (school, date) in wanted:
+                    found[(school, date)] = bytes(marks)
+        return found
 
-    def write_register_days(
+    def write_registers(
         self,
-        school_urn: str,
-        days: dict[dt.date, tuple[bytes, int]],
-        existing: set[dt.date],
-        feed_id: str,
+        registers: dict[tuple[str, dt.date], tuple[bytes, int, str]],
+        existing: set[tuple[str, dt.date]],
         now: dt.datetime,
     ) -> None:
-        """``days``: date -> (encoded marks, pupil count); ``existing`` are updated."""
+        """``registers``: (school, date) -> (encoded marks, pupils, feed id); ``existing``
+        rows are updated, the rest inserted."""
         fresh = [
             {
-                "school_urn": school_urn,
+                "school_urn": school,
                 "date": date,
                 "marks": marks,
                 "pupils": pupils,
                 "feed_id": feed_id,
                 "updated_at": now,
             }
-            for date, (marks, pupils) in days.items()
-            if date not in existing
+            for (school, date), (marks, pupils, feed_id) in registers.items()
+            if (school, date) not in existing
         ]
         if fresh:
             self._connection.execute(register_days.insert(), fresh)
         changed = [
-            {"k_date": date, "k_marks": marks, "k_pupils": pupils}
-            for date, (marks, pupils) in days.items()
-            if date in existing
+            {
+                "k_school": school,
+                "k_date": date,
+                "k_marks": marks,
+                "k_pupils": pupils,
+                "k_feed": feed_id,
+            }
+            for (school, date), (marks, pupils, feed_id) in registers.items()
+            if (school, date) in existing
         ]
         if changed:
             self._connection.execute(
                 register_days.update()
                 .where(
-                    register_days.c.school_urn == school_urn,
+                    register_days.c.school_urn == sa.bindparam("k_school"),
                     register_days.c.date == sa.bindparam("k_date"),
                 )
                 .values(
                     marks=sa.bindparam("k_marks"),
                     pupils=sa.bindparam("k_pupils"),
-                    feed_id=feed_id,
+                    feed_id=sa.bindparam("k_feed"),
                     updated_at=now,
                 ),
                 changed,
@@ -387,15 +462,17 @@ class AttendanceRepository:
             ],
         )
 
-    def open_concerns(self, school_urn: str, academic_year: int) -> list[dict[str, Any]]:
-        rows = self._connection.execute(
-            sa.select(attendance_concerns).where(
-                attendance_concerns.c.school_urn == school_urn,
-                attendance_concerns.c.academic_year == academic_year,
-                attendance_concerns.c.status == "open",
+    def open_concerns_of(self, schools: Iterable[str]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for chunk in self._chunks(schools):
+            rows = self._connection.execute(
+                sa.select(attendance_concerns).where(
+                    self._in(attendance_concerns.c.school_urn, chunk),
+                    attendance_concerns.c.status == "open",
+                )
             )
-        )
-        return [_plain(r) for r in rows]
+            found += [_plain(r) for r in rows]
+        return found
 
     def add_concerns(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:

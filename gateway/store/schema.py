@@ -175,6 +175,9 @@ attendance_feeds = sa.Table(
     sa.Column("period_end", sa.Date),
     sa.Column("notes", JSONDocument, nullable=False),
     sa.Column("error", sa.Text),
+    # The validated records waiting for the applier (gateway/intake/feed_applier.py).
+    sa.Column("staged", sa.LargeBinary),
+    sa.Index("ix_attendance_feeds_status_received", "status", "received_at"),
 )
 
 feed_rejections = sa.Table(

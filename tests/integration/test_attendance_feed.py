@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from adapters.mis.readers import mis_readers
 from gateway.intake.attendance_feed import FeedRejected, FeedUpload, ingest_feed, spool_digest
 from gateway.intake.attendance_queries import child_attendance
+from gateway.intake.feed_applier import apply_queued
 from gateway.model.attendance import FeedReport
 from gateway.model.client import ALL_SCOPES, Client
 from gateway.store import Store
@@ -37,13 +38,19 @@ def send(store: Store, body: bytes, fmt: str = "csv", **upload: object) -> FeedR
     stream = io.BytesIO(body)
     sha256, size = spool_digest(stream)
     content_type = {"csv": "text/csv", "json": "application/json", "ctf": "application/xml"}[fmt]
-    return ingest_feed(
+    queued = ingest_feed(
         store,
         FeedUpload(format=fmt, content_type=content_type, sha256=sha256, size=size, **upload),  # type: ignore[arg-type]
         stream,
         mis_readers()[fmt],  # type: ignore[index]
         MIS,
     )
+    if queued.duplicate_of is not None:
+        return queued
+    assert queued.status == "queued"
+    apply_queued(store)
+    with store.unit_of_work() as uow:
+        return uow.attendance.feed_report(queued.id)
 
 
 def count(store: Store, table: sa.Table, *where: sa.ColumnElement[bool]) -> int:

@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("period_end", sa.Date),
         sa.Column("notes", JSONDocument, nullable=False),
         sa.Column("error", sa.Text),
+        sa.Column("staged", sa.LargeBinary),
         sa.PrimaryKeyConstraint("id", name="pk_attendance_feeds"),
         sa.ForeignKeyConstraint(
             ["archive_id"],
@@ -64,6 +65,9 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_attendance_feeds_sha256", "attendance_feeds", ["sha256"])
+    op.create_index(
+        "ix_attendance_feeds_status_received", "attendance_feeds", ["status", "received_at"]
+    )
     op.create_table(
         "feed_rejections",
         sa.Column("feed_id", Id, nullable=False),

@@ -1,0 +1,93 @@
+"""The attendance applier: takes queued feeds in batches and applies them (feed_apply), so an
+authority's morning of several hundred small feeds costs a handful of statements per batch
+rather than per school. It runs beside the delivery worker (``gateway worker``, and
+``gateway serve --with-worker``); the CLI import runs it directly.
+
+A batch is one transaction. If it fails, its feeds are tried one at a time so a single bad
+feed is marked failed (with the error kept) and the others still apply.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import structlog
+
+from gateway.intake.attendance_feed import decode_staged
+from gateway.intake.feed_apply import apply_feeds
+from gateway.logs import error_fields
+from gateway.store.unit_of_work import Store
+from mappings.attendance_codes import load_codes
+
+log = structlog.get_logger("gateway.intake.applier")
+BATCH = 1000
+
+
+def apply_queued(store: Store, limit: int = BATCH) -> int:
+    """Apply up to ``limit`` queued feeds; returns how many were applied or failed (0 when
+    none wait or another applier holds the turn)."""
+    try:
+        return _apply_batch(store, limit)
+    except Exception as exc:
+        log.error("attendance batch failed; applying its feeds one by one", **error_fields(exc))
+    settled = 0
+    for _ in range(limit):
+        try:
+            done = _apply_batch(store, 1)
+        except Exception as exc:
+            done = _fail_next(store, exc)
+        if done == 0:
+            break
+        settled += done
+    return settled
+
+
+def _apply_batch(store: Store, limit: int) -> int:
+    codes = load_codes()
+    with store.unit_of_work() as uow:
+        if not uow.attendance.hold_applier():
+            return 0
+        claimed = uow.attendance.claim_queued(limit)
+        if not claimed:
+            return 0
+        applied = apply_feeds(uow, [decode_staged(blob) for _, blob in claimed], codes)
+        uow.attendance.complete_feeds(
+            {fid: (a.marks_changed, a.concerns_raised) for fid, a in applied.items()}, uow.now
+        )
+    log.info("attendance feeds applied", feeds=len(claimed))
+    return len(claimed)
+
+
+def _fail_next(store: Store, exc: Exception) -> int:
+    with store.unit_of_work() as uow:
+        claimed = uow.attendance.claim_queued(1)
+        if not claimed:
+            return 0
+        feed_id = claimed[0][0]
+        uow.attendance.update_feed(
+            feed_id, uow.now, status="failed", error=f"not applied: {type(exc).__name__}"
+        )
+    log.error("attendance feed failed", feed_id=feed_id, **error_fields(exc))
+    return 1
+
+
+class FeedApplier:
+    """Runs ``apply_queued`` until stopped; a failing database does not end the loop."""
+
+    def __init__(self, store: Store, poll_seconds: float = 1.0) -> None:
+        self.store = store
+        self.poll_seconds = poll_seconds
+
+    def run(self, stop: threading.Event) -> None:
+        failures = 0
+        while not stop.is_set():
+            try:
+                applied = apply_queued(self.store)
+            except Exception as exc:
+                failures += 1
+                log.error("applier cycle failed", **error_fields(exc))
+                stop.wait(min(60.0, self.poll_seconds * 2**failures))
+                continue
+            failures = 0
+            if applied == 0:
+                stop.wait(self.poll_seconds)
