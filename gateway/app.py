@@ -13,7 +13,12 @@ from litestar.openapi.spec import Components, SecurityScheme
 from adapters.mis.readers import mis_readers
 from gateway import __version__
 from gateway.api.attendance import ChildAttendanceController, FeedController
-from gateway.api.auth import SECURITY_SCHEME, BearerAuthentication, scope_guard
+from gateway.api.auth import (
+    SECURITY_SCHEME,
+    BearerAuthentication,
+    json_body_guard,
+    scope_guard,
+)
 from gateway.api.cases import CaseController
 from gateway.api.children import ChildController
 from gateway.api.deliveries import DeliveryController
@@ -71,7 +76,7 @@ def create_app(
     api = Router(
         path="/api/v1",
         route_handlers=API_ROUTES,
-        guards=[scope_guard],
+        guards=[scope_guard, json_body_guard],
         dependencies={"store": Provide(provide_store, sync_to_thread=False)},
     )
     return Litestar(

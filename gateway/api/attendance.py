@@ -12,7 +12,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from gateway.api.auth import scoped
+from gateway.api.auth import SECURITY_SCHEME, scoped
 from gateway.api.deps import ClientRequest, endpoint_of
 from gateway.api.problems import PROBLEM_JSON, TYPE_BASE, Problem
 from gateway.attendance.summary import AttendanceSummary
@@ -51,7 +51,8 @@ class FeedController(Controller):
         operation_id="submit_attendance_feed",
         status_code=202,
         request_max_body_size=None,  # per-route limit applied while streaming, below
-        **scoped("attendance:write"),
+        opt={"scope": "attendance:write", "media": "any"},
+        security=[{SECURITY_SCHEME: ["attendance:write"]}],
     )
     async def submit(
         self,

@@ -10,7 +10,7 @@ from typing import Any
 
 import anyio.to_thread
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
@@ -42,6 +42,26 @@ def scope_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRou
     client: Client = connection.user
     if needed not in client.scopes:
         raise PermissionDeniedException(f"this operation needs the {needed} scope")
+
+
+def json_body_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """A body sent to a JSON route must say it is JSON: a form or a file posted by mistake
+    is refused instead of being read as something it is not. Routes that take other media
+    (attendance feeds) say so with ``opt={"media": "any"}``."""
+    if handler.opt.get("media") == "any":
+        return
+    if connection.scope.get("method") not in {"POST", "PUT", "PATCH"}:
+        return
+    if connection.headers.get("content-length", "0") in {"", "0"}:
+        return
+    media = connection.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise HTTPException(
+            status_code=415,
+            detail=f"send application/json, not {media or 'a body without a content type'}",
+        )
 
 
 def scoped(scope: Scope) -> dict[str, Any]:

@@ -89,3 +89,10 @@ def test_a_database_error_is_logged_without_the_values_it_failed_on(api: Api) ->
     assert "IntegrityError" in logged
     for secret in ("Philippa", "Quennell", "B801200005001"):
         assert secret not in logged  # PostgreSQL's DETAIL names the key: messages stay out
+
+
+def test_a_json_route_refuses_a_body_that_is_not_json(api: Api) -> None:
+    headers = {**api.token(), "content-type": "application/x-www-form-urlencoded"}
+    response = api.client.post("/api/v1/children", headers=headers, content=b"upn=B801200005001")
+    assert response.status_code == 415
+    assert "application/json" in response.json()["detail"]
