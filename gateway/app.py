@@ -22,13 +22,14 @@ from gateway.api.auth import (
 from gateway.api.cases import CaseController
 from gateway.api.children import ChildController
 from gateway.api.deliveries import DeliveryController
-from gateway.api.deps import provide_store
+from gateway.api.deps import provide_pack, provide_store
 from gateway.api.health import live, ready
 from gateway.api.problems import exception_handlers
 from gateway.api.request_context import RequestContextMiddleware, add_request_id_header
 from gateway.intake.ports import FeedReader
 from gateway.logs import configure_logging
 from gateway.model.attendance import FeedFormat
+from gateway.rules.pack import load_pack
 from gateway.settings import Settings, load_settings
 from gateway.store.engine import make_engine
 from gateway.store.unit_of_work import Store
@@ -73,11 +74,15 @@ def create_app(
     if logging:
         configure_logging(settings.log_level, settings.log_json)
     store = store or Store(make_engine(settings.database_url))
+    pack = load_pack(settings.policy)  # a broken or unknown pack stops the service here
     api = Router(
         path="/api/v1",
         route_handlers=API_ROUTES,
         guards=[scope_guard, json_body_guard],
-        dependencies={"store": Provide(provide_store, sync_to_thread=False)},
+        dependencies={
+            "store": Provide(provide_store, sync_to_thread=False),
+            "pack": Provide(provide_pack, sync_to_thread=False),
+        },
     )
     return Litestar(
         route_handlers=[live, ready, api],
@@ -91,6 +96,7 @@ def create_app(
             {
                 "store": store,
                 "settings": settings,
+                "pack": pack,
                 "feed_readers": feed_readers if feed_readers is not None else mis_readers(),
             }
         ),

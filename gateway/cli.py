@@ -20,6 +20,7 @@ from rich.table import Table
 
 from gateway.errors import GatewayError
 from gateway.logs import configure_logging
+from gateway.rules.pack import PackError
 from gateway.settings import Settings, SettingsError, load_settings
 from gateway.store import Store, make_engine
 from gateway.store.migrate import upgrade
@@ -81,7 +82,11 @@ def serve(ctx: Context, host: str | None, port: int | None, with_worker: bool) -
     threads: list[threading.Thread] = []
     if with_worker:
         threads = _background_work(settings, store, stop)
-    app = create_app(settings, store, logging=False)
+    try:
+        app = create_app(settings, store, logging=False)
+    except PackError as exc:
+        stop.set()
+        raise click.ClickException(str(exc)) from exc
     try:
         # Access logs are our own (without query strings, which can carry identifiers).
         uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_config=None)
@@ -239,6 +244,29 @@ def deliveries_replay(
     for delivery_id in ids:
         _domain(lambda delivery_id=delivery_id: replay_delivery(store, delivery_id))
     click.echo(f"replayed {len(ids)} deliver{'y' if len(ids) == 1 else 'ies'}")
+
+
+@main.group()
+def policy() -> None:
+    """The authorities' Section 19 policy packs."""
+
+
+@policy.command("check")
+@click.argument("names", nargs=-1)
+def policy_check(names: tuple[str, ...]) -> None:
+    """Load and check packs (all of them by default); exits non-zero naming the fault."""
+    from gateway.rules.pack import available_packs, load_pack
+
+    for name in names or available_packs():
+        try:
+            pack = load_pack(name)
+        except PackError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(
+            f"{name}: {len(pack.teams)} teams, {len(pack.panels)} panels, "
+            f"{len(pack.routes)} routes, {len(pack.concern_routes)} concern routes, "
+            f"{len(pack.outcomes)} outcomes"
+        )
 
 
 @main.group("import")

@@ -24,6 +24,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     database_url: str = "sqlite:///./var/gateway.db"
     host: str = "127.0.0.1"
     port: int = 8000
+    # The authority whose Section 19 rules apply (mappings/policies/<policy>.toml).
+    policy: str = "lincolnshire"
     log_level: str = "INFO"
     log_json: bool = True
     # Create a local admin client on first start and print its token once (`make run` sets

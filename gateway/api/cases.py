@@ -18,10 +18,12 @@ from gateway.model.case import (
     CasePage,
     CaseReason,
     CaseStatus,
+    Decide,
     NewCase,
     StatusChange,
 )
 from gateway.model.events import Action, Event
+from gateway.rules.pack import PolicyPack
 from gateway.store.cases import CaseFilter
 from gateway.store.unit_of_work import Store
 
@@ -32,9 +34,15 @@ class CaseController(Controller):
 
     @post("/", operation_id="open_case", sync_to_thread=True, **scoped("cases:write"))
     def open(
-        self, request: ClientRequest, store: NamedDependency[Store], data: JSONBody[NewCase]
+        self,
+        request: ClientRequest,
+        store: NamedDependency[Store],
+        pack: NamedDependency[PolicyPack],
+        data: JSONBody[NewCase],
     ) -> Case:
-        return cases.open_case(store, data, request.user)
+        """Open a case. Without a ``lead_team`` the authority's policy pack routes it: the
+        answer carries the lead, the panel, the rule and its policy reference."""
+        return cases.open_case(store, data, request.user, pack)
 
     @get("/", operation_id="list_cases", sync_to_thread=True, **scoped("cases:read"))
     def list_cases(
@@ -98,6 +106,25 @@ class CaseController(Controller):
         data: JSONBody[Action],
     ) -> Event:
         return cases.record_action(store, case_id, data, request.user)
+
+    @post(
+        "/{case_id:str}/decisions",
+        operation_id="record_case_decision",
+        status_code=200,
+        sync_to_thread=True,
+        **scoped("cases:write"),
+    )
+    def decide(
+        self,
+        request: ClientRequest,
+        store: NamedDependency[Store],
+        pack: NamedDependency[PolicyPack],
+        case_id: FromPath[str],
+        data: JSONBody[Decide],
+    ) -> Case:
+        """A panel's outcome, from the authority's list (e.g. agreed, not agreed at this
+        time): the case moves, the decision and any follow-up land on its timeline."""
+        return cases.decide(store, case_id, data, request.user, pack)
 
     @get(
         "/{case_id:str}/timeline",

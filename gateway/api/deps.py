@@ -8,6 +8,7 @@ from litestar import Request
 from litestar.datastructures import State
 
 from gateway.model.client import Client
+from gateway.rules.pack import PolicyPack
 from gateway.store.unit_of_work import Store
 
 ClientRequest = Request[Client, Any, State]
@@ -16,6 +17,11 @@ ClientRequest = Request[Client, Any, State]
 def provide_store(state: State) -> Store:
     store: Store = state.store
     return store
+
+
+def provide_pack(state: State) -> PolicyPack:
+    pack: PolicyPack = state.pack
+    return pack
 
 
 def endpoint_of(request: ClientRequest) -> str:

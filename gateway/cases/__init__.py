@@ -2,6 +2,7 @@
 
 from gateway.cases.service import (
     change_status,
+    decide,
     list_cases,
     open_case,
     read_case,
@@ -11,6 +12,7 @@ from gateway.cases.service import (
 
 __all__ = [
     "change_status",
+    "decide",
     "list_cases",
     "open_case",
     "read_case",

@@ -3,36 +3,140 @@ the timeline entry, queue what the other agencies must hear."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import msgspec
 
 from gateway.cases.lifecycle import lifecycle
 from gateway.delivery.routes import messages_for
 from gateway.errors import InvalidInput, NotFound
-from gateway.model.case import Case, CasePage, CaseSummary, NewCase, StatusChange
-from gateway.model.client import Client
+from gateway.model.case import Case, CasePage, CaseSummary, Decide, NewCase, StatusChange
+from gateway.model.child import Child
+from gateway.model.client import ALL_SCOPES, Client
 from gateway.model.events import (
     Action,
     ActionRecorded,
     CaseOpened,
+    Decision,
+    DecisionRecorded,
     Event,
     EventDetail,
     StatusChanged,
 )
+from gateway.model.routing import Circumstances, RoutingDecision
+from gateway.rules.engine import RoutingFacts, route
+from gateway.rules.pack import PolicyPack
 from gateway.store.cases import CaseFilter
 from gateway.store.unit_of_work import Store, UnitOfWork
 
+# Entries the gateway writes itself, by its rules, carry this actor.
+SYSTEM = Client(
+    id="gateway",
+    name="gateway rules",
+    scopes=ALL_SCOPES,
+    created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+)
 
-def open_case(store: Store, new: NewCase, caller: Client) -> Case:
+
+def open_case(store: Store, new: NewCase, caller: Client, pack: PolicyPack | None = None) -> Case:
+    """Open a case; unless the caller names a lead, the authority's pack routes it and the
+    decision (lead, panel, rule, policy reference, reason) is kept and put on the timeline."""
     with store.unit_of_work() as uow:
         child = uow.children.get(new.child_id)
         if child is None:
             raise InvalidInput(f"no child {new.child_id}", field="child_id")
         if new.school_urn is None and child.school_urn is not None:
-            new = _with_school(new, child.school_urn)
-        case = uow.cases.add(new, lifecycle().initial, uow.now)
-        detail = CaseOpened(reason=new.reason, source=new.source, lead_team=new.lead_team)
+            new = msgspec.structs.replace(new, school_urn=child.school_urn)
+        decision = None
+        if new.lead_team is None and pack is not None:
+            decision = route(pack, routing_facts(new, child))
+        case = uow.cases.add(new, lifecycle().initial, uow.now, decision)
+        detail = CaseOpened(reason=new.reason, source=new.source, lead_team=case.lead_team)
         _record(uow, case, caller, f"Case opened ({new.reason})", new.summary, detail)
+        if decision is not None:
+            _record_routing(uow, case, decision)
         return _full(uow, case.id)
+
+
+def decide(store: Store, case_id: str, decision: Decide, caller: Client, pack: PolicyPack) -> Case:
+    """Record a panel's outcome (the pack's outcomes: Lincolnshire 003 Process step 4 and its
+    equivalents): move the case, note who decided and why, and schedule any follow-up."""
+    outcome = next((o for o in pack.outcomes if o.id == decision.outcome), None)
+    if outcome is None:
+        known = ", ".join(o.id for o in pack.outcomes)
+        raise InvalidInput(
+            f"{decision.outcome!r} is not an outcome in the {pack.authority.name} policy; "
+            f"known: {known}",
+            field="outcome",
+        )
+    with store.unit_of_work() as uow:
+        case = uow.cases.get(case_id)
+        lifecycle().check_move(case.status, outcome.status)
+        uow.cases.set_status(case_id, case.status, outcome.status, uow.now)
+        moved = uow.cases.get(case_id)
+        recorded = Decision(
+            outcome=outcome.id,
+            decided_by=decision.decided_by,
+            reason=decision.reason,
+            rule_id=outcome.id,
+            policy_ref=f"{pack.authority.seed} {outcome.cite}",
+        )
+        summary = f"Decision: {outcome.id.replace('_', ' ')}. Next: {outcome.next_step}"
+        _record(uow, moved, caller, summary, decision.reason, DecisionRecorded(decision=recorded))
+        if outcome.follow_up_days:
+            due = (uow.now + dt.timedelta(days=outcome.follow_up_days)).date()
+            action = Action(
+                kind=outcome.follow_up or "follow_up",
+                description=f"{outcome.next_step} (due {due.isoformat()})",
+                actor=moved.lead_team or "lead team",
+                due_by=due,
+            )
+            _record(
+                uow,
+                moved,
+                caller,
+                f"Scheduled: {action.kind.replace('_', ' ')}",
+                None,
+                ActionRecorded(action=action),
+            )
+        return _full(uow, case_id)
+
+
+def routing_facts(new: NewCase, child: Child) -> RoutingFacts:
+    c = new.circumstances or Circumstances()
+    return RoutingFacts(
+        reason=new.reason,
+        ehcp=child.ehcp_status == "issued",
+        ehcp_draft=child.ehcp_status == "draft",
+        linked_to_send=c.linked_to_send,
+        exclusion=c.exclusion,
+        special_school=c.special_school,
+        return_to_school_pathway=c.return_to_school_pathway,
+        looked_after=child.looked_after,
+        open_to_social_care=c.open_to_social_care,
+        illness_days=c.illness_days,
+        source=new.source,
+    )
+
+
+def _record_routing(uow: UnitOfWork, case: CaseSummary, decision: RoutingDecision) -> None:
+    panel = f"; heard by {decision.panel}" if decision.panel else ""
+    caution = f" Caution: {decision.caution}" if decision.caution else ""
+    recorded = Decision(
+        outcome=f"lead {decision.lead_team}",
+        decided_by=f"{decision.authority} policy",
+        reason=decision.reason + caution,
+        rule_id=decision.rule_id,
+        policy_ref=decision.policy_ref,
+    )
+    _record(
+        uow,
+        case,
+        SYSTEM,
+        f"Routed: {decision.lead_team} leads{panel}",
+        decision.reason,
+        DecisionRecorded(decision=recorded),
+    )
 
 
 def change_status(store: Store, case_id: str, change: StatusChange, caller: Client) -> Case:
@@ -100,9 +204,3 @@ def _full(uow: UnitOfWork, case_id: str) -> Case:
         raise NotFound(f"no case {case_id}")
     fields = {name: getattr(summary, name) for name in CaseSummary.__struct_fields__}
     return Case(**fields, timeline=uow.cases.timeline(case_id))
-
-
-def _with_school(new: NewCase, school_urn: str) -> NewCase:
-    """A case records the school the child was at when it opened, for board reports."""
-
-    return msgspec.structs.replace(new, school_urn=school_urn)

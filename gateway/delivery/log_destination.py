@@ -14,11 +14,16 @@ log = structlog.get_logger("gateway.delivery.log")
 
 
 class LogDestination:
-    name = "log"
+    """``name`` lets it stand in for a system whose adapter is not configured yet: its
+    messages wait in the outbox under their real destination, and are logged as sent."""
+
+    def __init__(self, name: str = "log") -> None:
+        self.name = name
 
     def send(self, message: ClaimedMessage) -> None:
         log.info(
             "outbound message",
+            destination=self.name,
             delivery_id=message.id,
             kind=message.kind,
             idempotency_key=message.idempotency_key,

@@ -14,7 +14,8 @@ from gateway.store.unit_of_work import Store
 
 def destinations(settings: Settings) -> dict[str, Destination]:
     """Every destination the deployment can reach; adapters register here as they arrive."""
-    return {"log": LogDestination()}
+    # Mosaic's SOAP adapter arrives later; until then casenotes are logged (and kept).
+    return {"log": LogDestination(), "mosaic": LogDestination("mosaic")}
 
 
 def build_worker(settings: Settings, store: Store) -> Worker:

@@ -10,6 +10,7 @@ import msgspec
 from gateway.model.child import InvalidField
 from gateway.model.events import Event
 from gateway.model.identifiers import urn_problem
+from gateway.model.routing import Circumstances, RoutingDecision
 
 # Education Act 1996 s.19(1): "by reason of illness, exclusion from school or otherwise".
 CaseReason = Literal["illness", "exclusion", "otherwise"]
@@ -37,8 +38,10 @@ class NewCase(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=T
     reason: CaseReason
     source: CaseSource
     summary: Summary
+    # Left out, the authority's policy pack decides the lead (gateway/rules).
     lead_team: TeamCode | None = None
     school_urn: str | None = None
+    circumstances: Circumstances | None = None
 
     def __post_init__(self) -> None:
         if self.school_urn is not None and (problem := urn_problem(self.school_urn)):
@@ -47,6 +50,14 @@ class NewCase(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=T
 
 class StatusChange(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     status: CaseStatus
+    reason: Summary
+
+
+class Decide(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """A panel's decision on a case: one of the outcomes the authority's pack defines."""
+
+    outcome: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_.-]{1,80}$")]
+    decided_by: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     reason: Summary
 
 
@@ -59,6 +70,8 @@ class CaseSummary(msgspec.Struct, kw_only=True, frozen=True):
     lead_team: str | None
     school_urn: str | None
     summary: str
+    panel: str | None = None
+    routing: RoutingDecision | None = None
     opened_at: dt.datetime
     updated_at: dt.datetime
 

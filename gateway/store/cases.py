@@ -12,6 +12,7 @@ from gateway.clock import new_id
 from gateway.errors import Conflict, NotFound
 from gateway.model.case import CaseSummary, NewCase
 from gateway.model.events import Event, EventDetail
+from gateway.model.routing import RoutingDecision
 from gateway.store.pagination import decode_cursor, encode_cursor
 from gateway.store.schema import cases
 from gateway.store.timeline import TimelineRepository
@@ -32,7 +33,13 @@ class CaseRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self._connection = connection
 
-    def add(self, new: NewCase, status: str, now: dt.datetime) -> CaseSummary:
+    def add(
+        self,
+        new: NewCase,
+        status: str,
+        now: dt.datetime,
+        routing: RoutingDecision | None = None,
+    ) -> CaseSummary:
         case_id = new_id()
         self._connection.execute(
             cases.insert().values(
@@ -41,7 +48,9 @@ class CaseRepository:
                 reason=new.reason,
                 source=new.source,
                 status=status,
-                lead_team=new.lead_team,
+                lead_team=new.lead_team if routing is None else routing.lead_team,
+                panel=None if routing is None else routing.panel,
+                routing=None if routing is None else msgspec.to_builtins(routing),
                 school_urn=new.school_urn,
                 summary=new.summary,
                 opened_at=now,

@@ -64,6 +64,9 @@ cases = sa.Table(
     sa.Column("lead_team", sa.String(32)),
     sa.Column("school_urn", sa.String(6)),
     sa.Column("summary", sa.Text, nullable=False),
+    # The routing decision (gateway/rules): panel, rule, policy reference, reason (0003).
+    sa.Column("panel", sa.String(32)),
+    sa.Column("routing", JSONDocument),
     sa.Column("opened_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     # Each change bumps it; the next timeline entry takes this number.

@@ -32,8 +32,13 @@ def test_a_token_creates_and_reads_a_case(api: Api) -> None:
     created = open_case(api, writer, child_id)
     assert created["status"] == "received"
     assert created["school_urn"] == "120456"  # taken from the child when not given
-    assert [e["detail"]["type"] for e in created["timeline"]] == ["case_opened"]
+    assert [e["detail"]["type"] for e in created["timeline"]] == [
+        "case_opened",
+        "decision_recorded",  # the policy pack's routing (Lincolnshire by default)
+    ]
     assert created["timeline"][0]["actor"] == "client-1"
+    assert (created["lead_team"], created["panel"]) == ("PRT", "S19_PANEL")
+    assert created["routing"]["rule_id"] == "lincs.illness.prt"
 
     read = api.client.get(f"{CASES}/{created['id']}", headers=reader)
     assert read.status_code == 200
@@ -70,7 +75,10 @@ def test_status_moves_follow_the_lifecycle_and_reach_the_outbox(api: Api) -> Non
         kinds = connection.execute(
             sa.select(outbox.c.kind).where(outbox.c.case_id == case["id"])
         ).scalars()
-        assert sorted(kinds) == ["case.case_opened"] + ["case.status_changed"] * 3
+        assert (
+            sorted(kinds)
+            == ["case.case_opened", "case.decision_recorded"] + ["case.status_changed"] * 3
+        )
 
 
 def test_actions_append_to_the_timeline(api: Api) -> None:
@@ -84,10 +92,10 @@ def test_actions_append_to_the_timeline(api: Api) -> None:
     }
     added = api.client.post(f"{CASES}/{case['id']}/actions", headers=headers, json=action)
     assert added.status_code == 201
-    assert added.json()["seq"] == 2
+    assert added.json()["seq"] == 3  # after the opening and the routing decision
     timeline = api.client.get(f"{CASES}/{case['id']}/timeline", headers=headers).json()
-    assert [e["seq"] for e in timeline] == [1, 2]
-    assert timeline[1]["detail"] == {"type": "action_recorded", "action": action}
+    assert [e["seq"] for e in timeline] == [1, 2, 3]
+    assert timeline[2]["detail"] == {"type": "action_recorded", "action": action}
 
 
 def test_list_filters_and_cursor_pagination(api: Api) -> None:

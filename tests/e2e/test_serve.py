@@ -115,10 +115,13 @@ def test_fresh_store_serves_a_case_end_to_end(
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         page = httpx.get(f"{base}/api/v1/admin/deliveries", headers=admin).json()
-        if page["items"] and all(d["status"] == "delivered" for d in page["items"]):
+        if len(page["items"]) == 2 and all(d["status"] == "delivered" for d in page["items"]):
             break
         time.sleep(0.2)
-    assert [d["status"] for d in page["items"]] == ["delivered"]
+    # The case's opening and its routing decision, as casenotes for Mosaic.
+    kinds = sorted(d["kind"] for d in page["items"])
+    assert kinds == ["case.case_opened", "case.decision_recorded"]
+    assert {d["status"] for d in page["items"]} == {"delivered"}
 
     # Nothing identifying in the logs, though the UPN travelled in a query string.
     time.sleep(0.3)

@@ -1,0 +1,1 @@
+"""One policy pack per authority (see gateway/rules/pack.py for the format)."""
