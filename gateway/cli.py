@@ -106,7 +106,9 @@ def worker(ctx: Context, once: bool) -> None:
 
     store = ctx.store()
     if once:
-        feeds = apply_queued(store)
+        from gateway.rules.pack import load_pack
+
+        feeds = apply_queued(store, load_pack(ctx.settings.policy))
         click.echo(f"applied {feeds} attendance feed(s)")
         click.echo(f"delivered or settled {build_worker(ctx.settings, store).drain()} message(s)")
         return
@@ -124,9 +126,10 @@ def _background_work(
     """The delivery worker and the attendance applier, each on its own thread."""
     from gateway.delivery.setup import build_worker
     from gateway.intake.feed_applier import FeedApplier
+    from gateway.rules.pack import load_pack
 
     delivery = build_worker(settings, store)
-    applier = FeedApplier(store, settings.worker_poll_seconds)
+    applier = FeedApplier(store, load_pack(settings.policy), settings.worker_poll_seconds)
     threads = [
         threading.Thread(
             target=delivery.run, args=(stop, settings.worker_poll_seconds), name="delivery"
@@ -298,6 +301,7 @@ def import_attendance(
     from gateway.intake.attendance_feed import FeedRejected, FeedUpload, ingest_feed, spool_digest
     from gateway.model.attendance import FeedFormat
     from gateway.model.client import ALL_SCOPES, Client
+    from gateway.rules.pack import load_pack
 
     chosen = fmt or _EXTENSIONS.get(path.suffix.lower())
     if chosen is None:
@@ -337,7 +341,7 @@ def import_attendance(
                 raise click.ClickException(f"feed {exc.feed_id} rejected: {exc}") from exc
             bar.update(task, completed=size, description="applying")
             if report.duplicate_of is None:
-                report = _applied(store, report.id)
+                report = _applied(store, report.id, load_pack(ctx.settings.policy))
             bar.update(task, completed=size, description="done")
     if report.duplicate_of:
         click.echo(f"already received as feed {report.duplicate_of}: nothing changed")
@@ -353,7 +357,7 @@ def import_attendance(
         click.echo(f"  note: {note}")
 
 
-def _applied(store: Store, feed_id: str) -> Any:
+def _applied(store: Store, feed_id: str, pack: Any) -> Any:
     """Run the applier here until this feed is applied (a worker may take it first)."""
     import time
 
@@ -364,7 +368,7 @@ def _applied(store: Store, feed_id: str) -> Any:
             report = uow.attendance.feed_report(feed_id)
         if report.status != "queued":
             return report
-        if apply_queued(store) == 0:
+        if apply_queued(store, pack) == 0:
             time.sleep(0.2)
 
 

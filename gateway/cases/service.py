@@ -50,12 +50,21 @@ def open_case(store: Store, new: NewCase, caller: Client, pack: PolicyPack | Non
         decision = None
         if new.lead_team is None and pack is not None:
             decision = route(pack, routing_facts(new, child))
-        case = uow.cases.add(new, lifecycle().initial, uow.now, decision)
-        detail = CaseOpened(reason=new.reason, source=new.source, lead_team=case.lead_team)
-        _record(uow, case, caller, f"Case opened ({new.reason})", new.summary, detail)
-        if decision is not None:
-            _record_routing(uow, case, decision)
+        case = open_case_in(uow, new, caller, decision)
         return _full(uow, case.id)
+
+
+def open_case_in(
+    uow: UnitOfWork, new: NewCase, caller: Client, decision: RoutingDecision | None
+) -> CaseSummary:
+    """The case, its opening and its routing on the timeline, in the caller's unit of work
+    (an attendance concern opens cases inside the feed's)."""
+    case = uow.cases.add(new, lifecycle().initial, uow.now, decision)
+    detail = CaseOpened(reason=new.reason, source=new.source, lead_team=case.lead_team)
+    _record(uow, case, caller, f"Case opened ({new.reason})", new.summary, detail)
+    if decision is not None:
+        _record_routing(uow, case, decision)
+    return case
 
 
 def decide(store: Store, case_id: str, decision: Decide, caller: Client, pack: PolicyPack) -> Case:

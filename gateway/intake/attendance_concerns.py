@@ -14,9 +14,14 @@ from typing import Any
 import msgspec
 
 from gateway.attendance.thresholds import ConcernFigures
+from gateway.cases.service import SYSTEM, open_case_in
 from gateway.clock import new_id
 from gateway.delivery.routes import messages_for
+from gateway.model.case import NewCase
 from gateway.model.events import ConcernRaised, ConcernResolved, Event
+from gateway.model.routing import RoutingDecision
+from gateway.rules.engine import concern_route
+from gateway.rules.pack import PolicyPack
 from gateway.store.unit_of_work import UnitOfWork
 
 ACTOR = "attendance-feed"
@@ -33,7 +38,9 @@ class Judgement(msgspec.Struct, kw_only=True):
     raised: int = 0
 
 
-def settle_concerns(uow: UnitOfWork, judgements: Sequence[Judgement]) -> None:
+def settle_concerns(
+    uow: UnitOfWork, judgements: Sequence[Judgement], pack: PolicyPack | None = None
+) -> None:
     """Raise what is newly crossed, resolve what no longer is, for many schools at once
     (one read of the open concerns, one write of each kind). Sets each judgement's
     ``raised``."""
@@ -72,6 +79,7 @@ def settle_concerns(uow: UnitOfWork, judgements: Sequence[Judgement]) -> None:
     for judgement, upn, figures in to_raise:
         concern_id = new_id()
         numbers = _numbers(figures)
+        routing, case_id = _route(uow, pack, judgement, child_of[upn], figures)
         rows.append(
             {
                 "id": concern_id,
@@ -87,6 +95,8 @@ def settle_concerns(uow: UnitOfWork, judgements: Sequence[Judgement]) -> None:
                 "figures": numbers,
                 "feed_id": judgement.feed_id,
                 "raised_at": now,
+                "routing": None if routing is None else msgspec.to_builtins(routing),
+                "case_id": case_id,
             }
         )
         events.append(
@@ -102,6 +112,8 @@ def settle_concerns(uow: UnitOfWork, judgements: Sequence[Judgement]) -> None:
                     academic_year=judgement.academic_year,
                     term=figures.term,
                     figures=numbers,
+                    routing=routing,
+                    case_id=case_id,
                 ),
             )
         )
@@ -122,6 +134,50 @@ def settle_concerns(uow: UnitOfWork, judgements: Sequence[Judgement]) -> None:
     uow.attendance.resolve_concerns([c["id"] for c, _ in to_resolve], now)
     uow.timeline.append_many(events)
     uow.outbox.enqueue((m for e in events for m in messages_for(e)), now)
+
+
+def _route(
+    uow: UnitOfWork,
+    pack: PolicyPack | None,
+    judgement: Judgement,
+    child_id: str,
+    figures: ConcernFigures,
+) -> tuple[RoutingDecision | None, str | None]:
+    """What the authority's pack does with this concern: tell a lead, or open a case (or
+    attach to the child's case already in progress)."""
+    rule = concern_route(pack, figures.rule) if pack is not None else None
+    if pack is None or rule is None or rule.action == "record_only":
+        return None, None
+    decision = RoutingDecision(
+        lead_team=rule.lead or "",
+        panel=rule.panel,
+        rule_id=rule.id,
+        policy_ref=f"{pack.authority.seed} {rule.cite}",
+        reason=rule.reason,
+        authority=pack.authority.id,
+    )
+    if rule.action != "open_case" or rule.reason_code is None:
+        return decision, None
+    existing = uow.cases.open_for_child(child_id)
+    if existing is not None:
+        return decision, existing.id
+    new = NewCase(
+        child_id=child_id,
+        reason=rule.reason_code,
+        source="attendance_feed",
+        summary=f"Attendance concern: {figures.rule.replace('_', ' ')} ({_headline(figures)})",
+        school_urn=judgement.school_urn,
+    )
+    case = open_case_in(uow, new, SYSTEM, decision)
+    return decision, case.id
+
+
+def _headline(figures: ConcernFigures) -> str:
+    if figures.rate is not None:
+        return f"attendance {figures.rate:.1%}"
+    if figures.days is not None:
+        return f"{figures.days:g} school days"
+    return f"{figures.value:g}"
 
 
 def _event(child_id: str, at: dt.datetime, summary: str, detail: Any) -> Event:

@@ -16,6 +16,7 @@ import structlog
 from gateway.intake.attendance_feed import decode_staged
 from gateway.intake.feed_apply import apply_feeds
 from gateway.logs import error_fields
+from gateway.rules.pack import PolicyPack
 from gateway.store.unit_of_work import Store
 from mappings.attendance_codes import load_codes
 
@@ -23,17 +24,17 @@ log = structlog.get_logger("gateway.intake.applier")
 BATCH = 1000
 
 
-def apply_queued(store: Store, limit: int = BATCH) -> int:
+def apply_queued(store: Store, pack: PolicyPack | None = None, limit: int = BATCH) -> int:
     """Apply up to ``limit`` queued feeds; returns how many were applied or failed (0 when
     none wait or another applier holds the turn)."""
     try:
-        return _apply_batch(store, limit)
+        return _apply_batch(store, limit, pack)
     except Exception as exc:
         log.error("attendance batch failed; applying its feeds one by one", **error_fields(exc))
     settled = 0
     for _ in range(limit):
         try:
-            done = _apply_batch(store, 1)
+            done = _apply_batch(store, 1, pack)
         except Exception as exc:
             done = _fail_next(store, exc)
         if done == 0:
@@ -42,7 +43,7 @@ def apply_queued(store: Store, limit: int = BATCH) -> int:
     return settled
 
 
-def _apply_batch(store: Store, limit: int) -> int:
+def _apply_batch(store: Store, limit: int, pack: PolicyPack | None) -> int:
     codes = load_codes()
     with store.unit_of_work() as uow:
         if not uow.attendance.hold_applier():
@@ -50,7 +51,7 @@ def _apply_batch(store: Store, limit: int) -> int:
         claimed = uow.attendance.claim_queued(limit)
         if not claimed:
             return 0
-        applied = apply_feeds(uow, [decode_staged(blob) for _, blob in claimed], codes)
+        applied = apply_feeds(uow, [decode_staged(blob) for _, blob in claimed], codes, pack)
         uow.attendance.complete_feeds(
             {fid: (a.marks_changed, a.concerns_raised) for fid, a in applied.items()}, uow.now
         )
@@ -74,15 +75,18 @@ def _fail_next(store: Store, exc: Exception) -> int:
 class FeedApplier:
     """Runs ``apply_queued`` until stopped; a failing database does not end the loop."""
 
-    def __init__(self, store: Store, poll_seconds: float = 1.0) -> None:
+    def __init__(
+        self, store: Store, pack: PolicyPack | None = None, poll_seconds: float = 1.0
+    ) -> None:
         self.store = store
+        self.pack = pack
         self.poll_seconds = poll_seconds
 
     def run(self, stop: threading.Event) -> None:
         failures = 0
         while not stop.is_set():
             try:
-                applied = apply_queued(self.store)
+                applied = apply_queued(self.store, self.pack)
             except Exception as exc:
                 failures += 1
                 log.error("applier cycle failed", **error_fields(exc))

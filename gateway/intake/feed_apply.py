@@ -19,8 +19,9 @@ import msgspec
 
 from gateway.attendance.statistics import PupilYear, apply_day, rebuild
 from gateway.attendance.terms import term_of
-from gateway.attendance.thresholds import ConcernFigures, evaluate
+from gateway.attendance.thresholds import ConcernFigures, Threshold, evaluate, load_thresholds
 from gateway.intake.attendance_concerns import Judgement, settle_concerns
+from gateway.rules.pack import PolicyPack
 from gateway.store.unit_of_work import UnitOfWork
 from mappings.attendance_codes import CodeTable
 
@@ -57,8 +58,18 @@ class Applied(msgspec.Struct, kw_only=True):
 
 
 def apply_feeds(
-    uow: UnitOfWork, feeds: Sequence[StagedFeed], codes: CodeTable
+    uow: UnitOfWork,
+    feeds: Sequence[StagedFeed],
+    codes: CodeTable,
+    pack: PolicyPack | None = None,
 ) -> dict[str, Applied]:
+    """Apply ``feeds``; with a ``pack``, only the thresholds the authority acts on are judged
+    and its concern routes decide what each new concern leads to."""
+    thresholds = (
+        None
+        if pack is None or not pack.thresholds
+        else [t for t in load_thresholds() if t.id in pack.thresholds]
+    )
     applied = {feed.feed_id: Applied() for feed in feeds}
     uow.attendance.upsert_identities(
         [msgspec.structs.asdict(i) for f in feeds for i in f.identities], uow.now
@@ -122,11 +133,11 @@ def apply_feeds(
             feed_id=feed_id,
             school_urn=school,
             academic_year=year,
-            crossed={upn: _judge(states[upn], upn in ehcp) for upn in upns},
+            crossed={upn: _judge(states[upn], upn in ehcp, thresholds) for upn in upns},
         )
         for feed_id, school, year, states, upns in judged
     ]
-    settle_concerns(uow, judgements)
+    settle_concerns(uow, judgements, pack)
     for judgement in judgements:
         applied[judgement.feed_id].concerns_raised += judgement.raised
     return applied
@@ -234,6 +245,8 @@ def _collect(
             days[date] = (held[0], held[1])
 
 
-def _judge(state: PupilYear, has_ehcp: bool) -> dict[str, ConcernFigures]:
+def _judge(
+    state: PupilYear, has_ehcp: bool, thresholds: Sequence[Threshold] | None
+) -> dict[str, ConcernFigures]:
     term = term_of(state.last_date) if state.last_date is not None else None
-    return evaluate(state, has_ehcp=has_ehcp, term=term)
+    return evaluate(state, has_ehcp=has_ehcp, term=term, thresholds=thresholds)

@@ -11,6 +11,8 @@ from typing import Annotated
 
 import msgspec
 
+from gateway.model.routing import RoutingDecision
+
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
@@ -65,6 +67,9 @@ class ConcernRaised(msgspec.Struct, tag="concern_raised", kw_only=True, frozen=T
     academic_year: int
     term: str | None
     figures: dict[str, float | int | str | None]
+    # What the authority's pack does with it (gateway/rules): who is told, which case opened.
+    routing: RoutingDecision | None = None
+    case_id: str | None = None
 
 
 class ConcernResolved(msgspec.Struct, tag="concern_resolved", kw_only=True, frozen=True):

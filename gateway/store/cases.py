@@ -18,6 +18,9 @@ from gateway.store.schema import cases
 from gateway.store.timeline import TimelineRepository
 from gateway.store.types import UTCDateTime
 
+# A case in one of these statuses is no longer in progress.
+FINISHED = ("closed", "not_agreed")
+
 
 class CaseFilter(msgspec.Struct, kw_only=True, frozen=True):
     status: str | None = None
@@ -69,6 +72,16 @@ class CaseRepository:
         if case is None:
             raise NotFound(f"no case {case_id}")
         return case
+
+    def open_for_child(self, child_id: str) -> CaseSummary | None:
+        """The child's most recent case still in progress, if any."""
+        row = self._connection.execute(
+            sa.select(cases)
+            .where(cases.c.child_id == child_id, cases.c.status.not_in(FINISHED))
+            .order_by(cases.c.opened_at.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else _summary(row._mapping)
 
     def set_status(self, case_id: str, expected: str, status: str, now: dt.datetime) -> None:
         """Compare-and-set, so two officers moving the same case cannot both win."""

@@ -262,6 +262,9 @@ attendance_concerns = sa.Table(
     sa.Column("feed_id", Id, nullable=False),
     sa.Column("raised_at", UTCDateTime, nullable=False),
     sa.Column("resolved_at", UTCDateTime),
+    # What the authority's pack did with it (0003): lead told, or the case it opened.
+    sa.Column("routing", JSONDocument),
+    sa.Column("case_id", Id),
     sa.Index("ix_attendance_concerns_status_kind", "status", "kind"),
     sa.Index("ix_attendance_concerns_school_open", "school_urn", "academic_year", "status"),
 )

@@ -18,6 +18,7 @@ from gateway.intake.attendance_queries import child_attendance
 from gateway.intake.feed_applier import apply_queued
 from gateway.model.attendance import FeedReport
 from gateway.model.client import ALL_SCOPES, Client
+from gateway.rules.pack import load_pack
 from gateway.store import Store
 from gateway.store.schema import (
     attendance_concerns,
@@ -252,3 +253,40 @@ def test_a_large_feed_shows_its_progress_while_it_is_read(store: Store) -> None:
         progress_every=5,
     )
     assert seen == [("parsing", 5), ("parsing", 10), ("parsing", 12)]
+
+
+def test_the_policy_pack_routes_concerns_a_sickness_return_opens_a_case(store: Store) -> None:
+    pack = load_pack("lincolnshire")
+    upn = make_upn(1)
+    stream = io.BytesIO(csv_feed(pattern_rows(upn, SEPT[:16], [("I", "I")] * 15 + [("C2", "C2")])))
+    sha256, size = spool_digest(stream)
+    upload = FeedUpload(format="csv", content_type="text/csv", sha256=sha256, size=size)
+    queued = ingest_feed(store, upload, stream, mis_readers()["csv"], MIS)
+    apply_queued(store, pack)
+    with store.engine.connect() as connection:
+        concerns = {
+            row.kind: row for row in connection.execute(sa.select(attendance_concerns)).all()
+        }
+    # Lincolnshire acts on sickness (15 days) and part-time timetables, not on intensive support.
+    assert set(concerns) == {
+        "medical_threshold",
+        "part_time_timetable",
+        "persistent_absence",
+        "severe_absence",
+    }
+    medical = concerns["medical_threshold"]
+    assert medical.routing["rule_id"] == "lincs.concern.medical"
+    assert medical.case_id is not None
+    part_time = concerns["part_time_timetable"]
+    assert (part_time.routing["lead_team"], part_time.case_id) == ("PRT", None)
+    with store.unit_of_work() as uow:
+        case = uow.cases.get(medical.case_id)
+    assert (case.reason, case.source, case.lead_team, case.panel) == (
+        "illness",
+        "attendance_feed",
+        "PRT",
+        "S19_PANEL",
+    )
+    with store.unit_of_work() as uow:
+        report = uow.attendance.feed_report(queued.id)
+    assert report.concerns_raised == 4
