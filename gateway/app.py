@@ -24,6 +24,7 @@ from gateway.api.children import ChildController
 from gateway.api.deliveries import DeliveryController
 from gateway.api.deps import provide_pack, provide_store
 from gateway.api.health import live, ready
+from gateway.api.panels import PanelController
 from gateway.api.problems import exception_handlers
 from gateway.api.request_context import RequestContextMiddleware, add_request_id_header
 from gateway.intake.ports import FeedReader
@@ -40,6 +41,7 @@ API_ROUTES = [
     ChildAttendanceController,
     DeliveryController,
     FeedController,
+    PanelController,
 ]
 
 

@@ -114,3 +114,31 @@ def test_unknown_outcomes_and_illegal_moves_are_refused(api: Api) -> None:
 def test_an_unknown_policy_stops_the_service(api: Api) -> None:
     with pytest.raises(PackError, match="no policy pack 'atlantis'"):
         create_app(Settings(policy="atlantis"), api.store, logging=False)
+
+
+def test_the_panel_agenda_lists_new_referrals_and_actions_due(api: Api) -> None:
+    headers = api.token()
+    waiting = open_case(api, headers, {"child_id": child(api, headers, 5), "reason": "illness"})
+    checked = open_case(api, headers, {"child_id": child(api, headers, 6), "reason": "otherwise"})
+    url = f"{CASES}/{checked['id']}"
+    to_panel = {"status": "awaiting_panel", "reason": "for the panel"}
+    api.client.post(f"{url}/status", headers=headers, json=to_panel)
+    decision = {"outcome": "not_agreed_at_this_time", "decided_by": "panel", "reason": "at school"}
+    assert api.client.post(f"{url}/decisions", headers=headers, json=decision).status_code == 200
+
+    today = api.store.clock.now().date()
+    agenda = api.client.get(
+        "/api/v1/panels/S19_PANEL/agenda", headers=headers, params={"date": today.isoformat()}
+    ).json()
+    assert agenda["standing_order"][1] == "Actions from the last meeting"
+    assert [c["id"] for c in agenda["new_referrals"]] == [waiting["id"]]
+    assert agenda["actions_due"] == []
+    later = (today + dt.timedelta(days=91)).isoformat()
+    agenda = api.client.get(
+        "/api/v1/panels/S19_PANEL/agenda", headers=headers, params={"date": later}
+    ).json()
+    [due] = agenda["actions_due"]
+    assert (due["case_id"], due["action"]["kind"]) == (checked["id"], "three_month_check_in")
+    missing = api.client.get("/api/v1/panels/NOPE/agenda", headers=headers)
+    assert missing.status_code == 404
+    assert "S19_PANEL" in missing.json()["detail"]
