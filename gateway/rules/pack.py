@@ -182,7 +182,8 @@ def _references(pack: PolicyPack, known_thresholds: set[str]) -> list[tuple[str,
         if threshold not in known_thresholds:
             problems.append((f'"{threshold}"', f"threshold {threshold} does not exist"))
     if not pack.routes or pack.routes[-1].when != Conditions():
-        problems.append(("[[routes]]", "the last route must match every case (an empty `when`)"))
+        last = f'id = "{pack.routes[-1].id}"' if pack.routes else "[[routes]]"
+        problems.append((last, "the last route must match every case (an empty `when`)"))
     outcomes = [o.id for o in pack.outcomes]
     if len(set(outcomes)) != len(outcomes):
         problems.append(("[[outcomes]]", "an outcome id appears twice"))
@@ -194,27 +195,40 @@ def _line_of(text: str, raw: dict[str, Any], message: str) -> int:
     match = re.search(r"`\$\.([^`]*)`", message)
     if not match:
         return 1
-    parts = re.findall(r"[A-Za-z_]\w*|\[\d+\]", match.group(1))
+    parts = re.findall(r"[A-Za-z_]\w*|\[\d+\]|\[\.\.\.\]", match.group(1))
     node: Any = raw
     anchor = None
+    table = ""
     for part in parts:
-        if part.startswith("[") and isinstance(node, list):
+        if part == "[...]" and isinstance(node, dict) and table in _KEYED:
+            # msgspec does not say which key of a keyed table failed: find it.
+            key = _failing_key(node, _KEYED[table])
+            anchor = f"[{table}.{key}]"
+            node = node.get(key) or {}
+        elif part.startswith("[") and isinstance(node, list):
             node = node[int(part[1:-1])]
             if isinstance(node, dict) and "id" in node:
                 anchor = f'id = "{node["id"]}"'
         elif isinstance(node, dict) and part in node:
+            table = part
             node = node[part]
     start = _find(text, anchor) if anchor else 1
-    key = parts[-1] if parts and not parts[-1].startswith("[") else None
-    if key:
+    field = parts[-1] if parts and not parts[-1].startswith("[") else None
+    if field:
+        pattern = re.compile(rf"(^|[\s{{,]){re.escape(field)}\s*=")
         for number, line in enumerate(text.splitlines()[start - 1 :], start=start):
-            if (
-                re.match(rf"\s*{re.escape(key)}\s*=", line)
-                or f"[{key}" in line
-                or f".{key}]" in line
-            ):
+            if pattern.search(line) or f"[{field}" in line or f".{field}]" in line:
                 return number
     return start
+
+
+def _failing_key(table: dict[str, Any], kind: type[msgspec.Struct]) -> str:
+    for key, value in table.items():
+        try:
+            msgspec.convert(value, kind)
+        except msgspec.ValidationError:
+            return key
+    return next(iter(table), "")
 
 
 def _find(text: str, needle: str | None) -> int:
@@ -223,6 +237,9 @@ def _find(text: str, needle: str | None) -> int:
             if needle in line:
                 return number
     return 1
+
+
+_KEYED: dict[str, type[msgspec.Struct]] = {"teams": Team, "panels": Panel}
 
 
 def available_packs() -> list[str]:

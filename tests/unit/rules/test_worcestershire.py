@@ -1,0 +1,175 @@
+"""The Worcestershire pack (mappings/policies/worcestershire.toml) against its seed,
+000_71f8eec88067f363.txt, the WCF CCAS process: Portal notifications are notifications, not
+referrals; a child with an EHCP (or a decision to issue a draft) goes automatically to SEND;
+the rest are reviewed and, where needed, go on the weekly CCAS Panel agenda; reviews at most
+every 12 weeks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gateway.rules import RoutingFacts, concern_route, load_pack, route
+from tests.unit.rules import normalise, seed_text
+
+PACK = load_pack("worcestershire")
+
+# (the seed's own example, facts, lead team, panel, rule id)
+ROWS: list[tuple[str, dict[str, Any], str, str | None, str]] = [
+    (
+        "illness notification for a child with an EHCP: SEND",
+        {"reason": "illness", "ehcp": True, "notification": "illness", "source": "portal"},
+        "SEND",
+        None,
+        "worcs.ehcp.send",
+    ),
+    (
+        "irregular attendance notification for a child with an EHCP: SEND",
+        {"reason": "otherwise", "ehcp": True, "notification": "irregular_attendance"},
+        "SEND",
+        None,
+        "worcs.ehcp.send",
+    ),
+    (
+        "permanent exclusion of a child with an EHCP: SEND",
+        {"reason": "exclusion", "exclusion": "permanent", "ehcp": True},
+        "SEND",
+        None,
+        "worcs.ehcp.send",
+    ),
+    (
+        "decision to issue a draft EHCP made: SEND",
+        {"reason": "otherwise", "ehcp_draft": True, "notification": "continuous_absence"},
+        "SEND",
+        None,
+        "worcs.ehcp_draft.send",
+    ),
+    (
+        "Portal notification that a child with an EHCP cannot attend: SEND",
+        {"reason": "otherwise", "notification": "ehcp_unable_to_attend"},
+        "SEND",
+        None,
+        "worcs.notification.ehcp_unable_to_attend",
+    ),
+    (
+        "irregular attendance notification from a school: CCAS Panel agenda",
+        {"reason": "otherwise", "notification": "irregular_attendance", "source": "school"},
+        "CCAS",
+        "CCAS_PANEL",
+        "worcs.ccas.panel",
+    ),
+    (
+        "continuous absence notification: CCAS Panel agenda",
+        {"reason": "otherwise", "notification": "continuous_absence"},
+        "CCAS",
+        "CCAS_PANEL",
+        "worcs.ccas.panel",
+    ),
+    (
+        "illness, no EHCP: CCAS Panel agenda (replaces the Medical Education Team panel)",
+        {"reason": "illness", "notification": "illness", "illness_days": 30},
+        "CCAS",
+        "CCAS_PANEL",
+        "worcs.ccas.panel",
+    ),
+    (
+        "permanent exclusion, no EHCP: CCAS Panel agenda",
+        {"reason": "exclusion", "exclusion": "permanent", "notification": "permanent_exclusion"},
+        "CCAS",
+        "CCAS_PANEL",
+        "worcs.ccas.panel",
+    ),
+    (
+        "request for support from a professional not working in a school: CCAS",
+        {"reason": "otherwise", "source": "health", "linked_to_send": True},
+        "CCAS",
+        "CCAS_PANEL",
+        "worcs.ccas.panel",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("example", "facts", "lead", "panel", "rule_id"), ROWS, ids=[row[0] for row in ROWS]
+)
+def test_the_seed_examples_route_as_the_policy_says(
+    example: str, facts: dict[str, Any], lead: str, panel: str | None, rule_id: str
+) -> None:
+    decision = route(PACK, RoutingFacts(**facts))
+    assert (decision.lead_team, decision.panel, decision.rule_id) == (lead, panel, rule_id), example
+    assert decision.authority == "worcestershire"
+    assert decision.policy_ref.startswith("000_71f8eec88067f363.txt ")
+
+
+def test_every_route_is_walked_by_an_example() -> None:
+    assert {row[4] for row in ROWS} == {rule.id for rule in PACK.routes}
+
+
+def test_send_cases_say_updates_go_to_send_not_the_ccas_inbox() -> None:
+    for rule in PACK.routes:
+        if rule.lead == "SEND":
+            assert rule.caution is not None
+            assert "contact SEND directly rather than the CCAS email" in rule.caution
+    decision = route(PACK, RoutingFacts(reason="illness", ehcp=True))
+    assert decision.caution is not None
+
+
+def test_notifications_are_not_treated_as_referrals() -> None:
+    decision = route(PACK, RoutingFacts(reason="otherwise"))
+    assert "not a referral" in decision.reason
+    assert decision.caution is None
+
+
+# A phrase from each route's cite, as it stands in the seed.
+CITED = {
+    "worcs.ehcp.send": "will be automatically sent onto SEND services",
+    "worcs.ehcp_draft.send": "or when the decision to issue a draft EHCP has been made",
+    "worcs.notification.ehcp_unable_to_attend": "notifications should still be sent in via the",
+    "worcs.ccas.panel": "this is a notification only and not a referral",
+}
+
+
+def test_every_route_has_a_cited_phrase() -> None:
+    assert set(CITED) == {rule.id for rule in PACK.routes}
+
+
+@pytest.mark.parametrize(("rule_id", "phrase"), CITED.items())
+def test_each_route_cites_a_phrase_found_in_the_seed(rule_id: str, phrase: str) -> None:
+    (rule,) = [rule for rule in PACK.routes if rule.id == rule_id]
+    assert phrase in rule.cite
+    assert normalise(phrase) in seed_text(PACK.authority.seed)
+
+
+def test_the_ccas_panel_meets_weekly_and_reviews_within_12_weeks() -> None:
+    assert set(PACK.teams) == {"CCAS", "SEND"}
+    panel = PACK.panels["CCAS_PANEL"]
+    assert (panel.meets, panel.weekday, panel.review_every_weeks) == ("weekly", None, 12)
+    assert panel.members == ["CCAS"]
+
+
+@pytest.mark.parametrize("concern", ["continuous_unexplained_absence", "persistent_absence"])
+def test_attendance_concerns_are_reviewed_not_opened_as_referrals(concern: str) -> None:
+    rule = concern_route(PACK, concern)
+    assert rule is not None
+    assert (rule.action, rule.lead, rule.reason_code) == ("notify_lead", "CCAS", None)
+
+
+@pytest.mark.parametrize(
+    "concern", ["medical_threshold", "part_time_timetable", "severe_absence", "intensive_support"]
+)
+def test_concerns_the_policy_does_not_name_are_only_shown(concern: str) -> None:
+    assert concern_route(PACK, concern) is None
+
+
+def test_outcomes_and_the_12_week_review() -> None:
+    assert [(o.id, o.status, o.follow_up_days) for o in PACK.outcomes] == [
+        ("agreed", "agreed", 84),
+        ("advice_and_guidance", "not_agreed_at_this_time", None),
+        ("partners_invited", "multi_agency_meeting", None),
+        ("criteria_not_met", "not_agreed", None),
+        ("placement_reviewed", "provision_arranged", 84),
+    ]
+    reviews = {o.follow_up for o in PACK.outcomes if o.follow_up_days}
+    assert reviews == {"ccas_panel_review"}
+    assert PACK.panels["CCAS_PANEL"].review_every_weeks == 84 // 7
