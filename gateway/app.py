@@ -11,6 +11,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from adapters.mis.readers import mis_readers
+from adapters.portal.reader import read_notification
 from gateway import __version__
 from gateway.api.attendance import ChildAttendanceController, FeedController
 from gateway.api.auth import (
@@ -25,6 +26,7 @@ from gateway.api.deliveries import DeliveryController
 from gateway.api.deps import provide_pack, provide_store
 from gateway.api.health import live, ready
 from gateway.api.panels import PanelController
+from gateway.api.portal import PortalController
 from gateway.api.problems import exception_handlers
 from gateway.api.request_context import RequestContextMiddleware, add_request_id_header
 from gateway.intake.ports import FeedReader
@@ -42,6 +44,7 @@ API_ROUTES = [
     DeliveryController,
     FeedController,
     PanelController,
+    PortalController,
 ]
 
 
@@ -100,6 +103,7 @@ def create_app(
                 "settings": settings,
                 "pack": pack,
                 "feed_readers": feed_readers if feed_readers is not None else mis_readers(),
+                "portal_reader": read_notification,
             }
         ),
         request_max_body_size=settings.max_request_bytes,

@@ -61,7 +61,11 @@ def _respond(
 
 
 def gateway_error(request: Request[Any, Any, Any], exc: GatewayError) -> Response[Any]:
-    errors = [FieldError(field=exc.field, message=exc.detail)] if exc.field else []
+    many: list[tuple[str, str]] = getattr(exc, "errors", [])
+    if many:
+        errors = [FieldError(field=field, message=message) for field, message in many]
+    else:
+        errors = [FieldError(field=exc.field, message=exc.detail)] if exc.field else []
     return _respond(
         request,
         Problem(

@@ -268,3 +268,20 @@ attendance_concerns = sa.Table(
     sa.Index("ix_attendance_concerns_status_kind", "status", "kind"),
     sa.Index("ix_attendance_concerns_school_open", "school_urn", "academic_year", "status"),
 )
+
+# --- portal notifications (migration 0003) --------------------------------------------------
+
+portal_notifications = sa.Table(
+    "portal_notifications",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("notification_id", sa.String(100), nullable=False),
+    sa.Column("archive_id", Id, sa.ForeignKey("inbound_archive.id"), nullable=False),
+    # school URN | UPN | type | date: the same notice again attaches to the same case.
+    sa.Column("duplicate_key", sa.String(100), nullable=False, index=True),
+    sa.Column("case_id", Id, sa.ForeignKey("cases.id"), nullable=False),
+    sa.Column("duplicate_of", Id),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("exclusion_issued_at", UTCDateTime),
+    sa.Column("notice_late", sa.Boolean, nullable=False),
+)

@@ -1,0 +1,188 @@
+"""Children's Services Portal notifications: archive, read, find or register the child,
+route, and open a case — or attach to the case the same notice already opened.
+
+Worcestershire's CCAS notifications arrive through the portal and are notifications, not
+referrals (000); every one is reviewed, so each opens (or joins) a case the pack routes.
+The same school telling us the same thing about the same child on the same day is one
+notification: it is recorded and attached to the case still open for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import msgspec
+import sqlalchemy as sa
+
+from gateway.cases.service import SYSTEM, open_case_in
+from gateway.clock import new_id
+from gateway.delivery.routes import messages_for
+from gateway.errors import GatewayError
+from gateway.model.case import NewCase
+from gateway.model.child import Child
+from gateway.model.client import Client
+from gateway.model.events import Action, ActionRecorded
+from gateway.model.routing import RoutingDecision
+from gateway.rules.engine import route
+from gateway.rules.pack import PolicyPack
+from gateway.store.cases import FINISHED
+from gateway.store.schema import cases, portal_notifications
+from gateway.store.unit_of_work import Store, UnitOfWork
+
+if TYPE_CHECKING:
+    from mappings.portal import PortalFacts
+
+
+class InvalidNotificationBody(GatewayError):
+    """The notification breaks its contract; ``errors`` names each field at fault."""
+
+    status = 422
+    title = "Invalid notification"
+    slug = "invalid-notification"
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        detail = "; ".join(f"{path}: {message}" for path, message in errors)
+        super().__init__(detail, field=errors[0][0] if errors else None)
+        self.errors = errors
+
+
+class NotificationOutcome(msgspec.Struct, kw_only=True, frozen=True):
+    notification_id: str
+    case_id: str
+    child_id: str
+    duplicate: bool
+    routing: RoutingDecision | None
+    notice_late: bool
+
+
+def receive_notification(
+    store: Store,
+    body: bytes,
+    read: Callable[[bytes], PortalFacts],
+    caller: Client,
+    pack: PolicyPack,
+) -> NotificationOutcome:
+    with store.unit_of_work() as uow:  # archived first, kept even when it is refused
+        archive_id = uow.attendance.archive(
+            source="portal",
+            content_type="application/json",
+            sha256=hashlib.sha256(body).hexdigest(),
+            size=len(body),
+            client_id=caller.id,
+            compressed_body=zlib.compress(body, 1),
+            now=uow.now,
+        )
+    facts = read(body)  # raises InvalidNotificationBody naming the fields
+    with store.unit_of_work() as uow:
+        child = _child(uow, facts)
+        earlier = _open_duplicate(uow, facts.duplicate_key)
+        if earlier is not None:
+            case_id, first_id = earlier
+            _note_repeat(uow, case_id, facts, caller)
+            decision = None
+        else:
+            first_id = None
+            decision = route(pack, facts.routing)
+            new = NewCase(
+                child_id=child.id,
+                reason=facts.reason,
+                source="portal",
+                # The one-line summary, then the notifier's own words, kept whole.
+                summary=f"{facts.summary}\n\n{facts.notes}"[:2000],
+                school_urn=child.school_urn,
+            )
+            case_id = open_case_in(uow, new, caller, decision).id
+        uow.connection.execute(
+            portal_notifications.insert().values(
+                id=new_id(),
+                notification_id=facts.notification_id,
+                archive_id=archive_id,
+                duplicate_key=facts.duplicate_key,
+                case_id=case_id,
+                duplicate_of=first_id,
+                received_at=uow.now,
+                exclusion_issued_at=facts.exclusion_issued_at,
+                notice_late=facts.notice_late,
+            )
+        )
+        if facts.notice_late and earlier is None:
+            _note_late_notice(uow, case_id, facts)
+    return NotificationOutcome(
+        notification_id=facts.notification_id,
+        case_id=case_id,
+        child_id=child.id,
+        duplicate=earlier is not None,
+        routing=decision,
+        notice_late=facts.notice_late,
+    )
+
+
+def _child(uow: UnitOfWork, facts: PortalFacts) -> Child:
+    """The child by UPN or NHS number; registered from the notification when unknown."""
+    for scheme, value in facts.child.identifiers.items():
+        found = uow.children.find(scheme, value)
+        if found is not None:
+            return found
+    return uow.children.add(facts.child, uow.now)
+
+
+def _open_duplicate(uow: UnitOfWork, key: str) -> tuple[str, str] | None:
+    row = uow.connection.execute(
+        sa.select(portal_notifications.c.case_id, portal_notifications.c.id)
+        .join(cases, cases.c.id == portal_notifications.c.case_id)
+        .where(
+            portal_notifications.c.duplicate_key == key,
+            portal_notifications.c.duplicate_of.is_(None),
+            cases.c.status.not_in(FINISHED),
+        )
+        .limit(1)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def _note_repeat(uow: UnitOfWork, case_id: str, facts: PortalFacts, caller: Client) -> None:
+    case = uow.cases.get(case_id)
+    action = Action(
+        kind="notification_repeated",
+        description=f"The same notification was received again ({facts.notification_id})",
+        actor=caller.name,
+    )
+    event = uow.cases.append_event(
+        case_id,
+        at=uow.now,
+        actor=caller.name,
+        summary="Notification received again",
+        why=None,
+        detail=ActionRecorded(action=action),
+    )
+    uow.outbox.enqueue(messages_for(event, case), uow.now)
+
+
+def _note_late_notice(uow: UnitOfWork, case_id: str, facts: PortalFacts) -> None:
+    """Lincolnshire 003 "Section 19: by reason of exclusion": the school must notify within
+    24 hours of the exclusion being issued."""
+    issued = facts.exclusion_issued_at
+    received = facts.notice_received_at
+    hours = (received - issued).total_seconds() / 3600 if issued and received else None
+    took = f" ({hours:.0f} hours after it was issued)" if hours is not None else ""
+    action = Action(
+        kind="late_exclusion_notice",
+        description=f"Exclusion notified late{took}; schools must notify within 24 hours",
+        actor=SYSTEM.name,
+    )
+    case = uow.cases.get(case_id)
+    event = uow.cases.append_event(
+        case_id,
+        at=uow.now,
+        actor=SYSTEM.name,
+        summary="Late exclusion notice",
+        why="003 Section 19: by reason of exclusion (within 24 hours)",
+        detail=ActionRecorded(action=action),
+    )
+    uow.outbox.enqueue(messages_for(event, case), uow.now)
+
+
+__all__ = ["InvalidNotificationBody", "NotificationOutcome", "receive_notification"]
