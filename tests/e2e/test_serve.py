@@ -137,3 +137,18 @@ def test_the_admin_token_is_printed_on_first_start_only(
     listed = gateway(env, "client", "list")
     assert "local-admin" in listed
     assert "s19_" not in listed  # tokens are never shown again
+
+
+def test_a_broken_policy_stops_the_service_naming_it(env: dict[str, str]) -> None:
+    gateway(env, "migrate")
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", "serve", "--port", str(free_port())],
+        env={**env, "GATEWAY_POLICY": "atlantis"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "no policy pack 'atlantis'" in done.stderr
+    assert "lincolnshire" in done.stderr  # it says which packs there are
