@@ -28,7 +28,9 @@ from gateway.api.health import live, ready
 from gateway.api.panels import PanelController
 from gateway.api.portal import PortalController
 from gateway.api.problems import exception_handlers
+from gateway.api.reports import ReportController
 from gateway.api.request_context import RequestContextMiddleware, add_request_id_header
+from gateway.api.sla import CaseClockController, ClockController
 from gateway.intake.ports import FeedReader
 from gateway.logs import configure_logging
 from gateway.model.attendance import FeedFormat
@@ -45,6 +47,9 @@ API_ROUTES = [
     FeedController,
     PanelController,
     PortalController,
+    ClockController,
+    CaseClockController,
+    ReportController,
 ]
 
 
@@ -80,6 +85,8 @@ def create_app(
         configure_logging(settings.log_level, settings.log_json)
     store = store or Store(make_engine(settings.database_url))
     pack = load_pack(settings.policy)  # a broken or unknown pack stops the service here
+    if store.pack is None:
+        store.pack = pack
     api = Router(
         path="/api/v1",
         route_handlers=API_ROUTES,

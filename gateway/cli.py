@@ -120,6 +120,24 @@ def worker(ctx: Context, once: bool) -> None:
             thread.join(timeout=0.5)
 
 
+def _escalations(settings: Settings, store: Store, stop: threading.Event) -> None:
+    """Clocks nearly due and breached, told once each (gateway/sla/escalation.py)."""
+    import structlog
+
+    from gateway.logs import error_fields
+    from gateway.sla.escalation import escalate
+
+    log = structlog.get_logger("gateway.sla")
+    while not stop.is_set():
+        try:
+            soon, breached = escalate(store, settings.clock_due_soon_working_days)
+            if soon or breached:
+                log.info("clock escalations", due_soon=soon, breached=breached)
+        except Exception as exc:
+            log.error("clock escalation failed", **error_fields(exc))
+        stop.wait(settings.escalation_every_seconds)
+
+
 def _background_work(
     settings: Settings, store: Store, stop: threading.Event
 ) -> list[threading.Thread]:
@@ -135,6 +153,9 @@ def _background_work(
             target=delivery.run, args=(stop, settings.worker_poll_seconds), name="delivery"
         ),
         threading.Thread(target=applier.run, args=(stop,), name="attendance-applier"),
+        threading.Thread(
+            target=_escalations, args=(settings, store, stop), name="clock-escalation"
+        ),
     ]
     for thread in threads:
         thread.daemon = True
@@ -270,6 +291,31 @@ def policy_check(names: tuple[str, ...]) -> None:
             f"{len(pack.routes)} routes, {len(pack.concern_routes)} concern routes, "
             f"{len(pack.outcomes)} outcomes"
         )
+
+
+@main.group()
+def report() -> None:
+    """Reports for partnership boards."""
+
+
+@report.command("sla")
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--format", "fmt", type=click.Choice(["html", "csv", "json"]), default=None)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=pathlib.Path), required=True)
+@pass_context
+def report_sla(
+    ctx: Context, start: dt.datetime, end: dt.datetime, fmt: str | None, out: pathlib.Path
+) -> None:
+    """Write the SLA report for clocks started in a period (format from --out's extension)."""
+    from gateway.reports.sla_service import sla_report
+
+    chosen = fmt or {".csv": "csv", ".json": "json"}.get(out.suffix.lower(), "html")
+    body = _domain(
+        lambda: sla_report(ctx.store(), start.date(), end.date(), chosen)  # type: ignore[arg-type]
+    )
+    out.write_bytes(body)
+    click.echo(f"wrote {out} ({len(body):,} bytes)")
 
 
 @main.group("import")

@@ -42,6 +42,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     delivery_lease_seconds: float = 300.0
     delivery_batch_size: int = 50
     worker_poll_seconds: float = 1.0
+    # Clocks: how early "due soon" is sent, and how often the worker looks.
+    clock_due_soon_working_days: int = 5
+    escalation_every_seconds: float = 300.0
     # Largest request body accepted, in bytes (feeds have their own limits later).
     max_request_bytes: int = 1_048_576
     # Largest attendance feed, in bytes; streamed to disk, never held whole in memory.

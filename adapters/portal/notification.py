@@ -20,6 +20,7 @@ import datetime as dt
 import functools
 import json
 import re
+import typing
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -185,10 +186,11 @@ def _is_date_time(value: object) -> bool:
     offset = match["offset"].upper().replace("Z", "+00:00")
     fraction = f".{match['fraction'][:6]}" if match["fraction"] else ""
     try:
-        dt.datetime.fromisoformat(f"{match['date']}T{match['time']}{fraction}{offset}")
+        moment = dt.datetime.fromisoformat(f"{match['date']}T{match['time']}{fraction}{offset}")
     except ValueError:
         return False
-    return True
+    # Stored in UTC: a moment at the edge of the calendar would not convert.
+    return 1900 <= moment.year <= 2100
 
 
 def _format_checker() -> Any:
@@ -208,7 +210,9 @@ def _validator() -> Any:
 
 
 def _schema_errors(document: object) -> list[FieldError]:
-    kind = document.get("type") if isinstance(document, dict) else None
+    sent = document.get("type") if isinstance(document, dict) else None
+    # Only a known type is ever repeated back: anything else might be child data.
+    kind = sent if sent in typing.get_args(NotificationType) else "another type"
     try:
         errors = list(_validator().iter_errors(document))
     except RecursionError:

@@ -61,7 +61,10 @@ def build_agenda(
     found = pack.panels.get(panel)
     if found is None:
         known = ", ".join(pack.panels) or "none"
-        raise NotFound(f"no panel {panel} in the {pack.authority.name} policy; panels: {known}")
+        raise NotFound(
+            f"no panel {panel} in the {pack.authority.name} policy; panels: {known}",
+            field="panel",
+        )
     with store.unit_of_work() as uow:
         rows = uow.connection.execute(
             sa.select(cases.c.id)

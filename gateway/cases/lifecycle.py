@@ -22,13 +22,13 @@ class Lifecycle(msgspec.Struct, frozen=True):
     initial: CaseStatus
     statuses: dict[CaseStatus, _Status]
 
-    def check_move(self, current: str, target: str) -> None:
+    def check_move(self, current: str, target: str, field: str = "status") -> None:
         allowed = self.statuses[typing.cast(CaseStatus, current)].next
         if target not in allowed:
             options = ", ".join(allowed) or "none (the case is closed)"
             raise Conflict(
                 f"a case cannot move from {current} to {target}; allowed next: {options}",
-                field="status",
+                field=field,
             )
 
 

@@ -26,6 +26,7 @@ from gateway.model.events import (
 from gateway.model.routing import Circumstances, RoutingDecision
 from gateway.rules.engine import RoutingFacts, route
 from gateway.rules.pack import PolicyPack
+from gateway.sla import clock_engine
 from gateway.store.cases import CaseFilter
 from gateway.store.unit_of_work import Store, UnitOfWork
 
@@ -80,8 +81,12 @@ def decide(store: Store, case_id: str, decision: Decide, caller: Client, pack: P
         )
     with store.unit_of_work() as uow:
         case = uow.cases.get(case_id)
-        lifecycle().check_move(case.status, outcome.status)
-        uow.cases.set_status(case_id, case.status, outcome.status, uow.now)
+        uow.audit.record(
+            caller, case.child_id, "POST /api/v1/cases/{case_id}/decisions", "update", uow.now
+        )
+        if case.status != outcome.status:  # a review may leave the case where it is
+            lifecycle().check_move(case.status, outcome.status, field="outcome")
+            uow.cases.set_status(case_id, case.status, outcome.status, uow.now)
         moved = uow.cases.get(case_id)
         recorded = Decision(
             outcome=outcome.id,
@@ -151,6 +156,9 @@ def _record_routing(uow: UnitOfWork, case: CaseSummary, decision: RoutingDecisio
 def change_status(store: Store, case_id: str, change: StatusChange, caller: Client) -> Case:
     with store.unit_of_work() as uow:
         case = uow.cases.get(case_id)
+        uow.audit.record(
+            caller, case.child_id, "POST /api/v1/cases/{case_id}/status", "update", uow.now
+        )
         lifecycle().check_move(case.status, change.status)
         uow.cases.set_status(case_id, case.status, change.status, uow.now)
         detail = StatusChanged(from_status=case.status, to_status=change.status)
@@ -203,8 +211,24 @@ def _record(
     event = uow.cases.append_event(
         case.id, at=uow.now, actor=caller.name, summary=summary, why=why, detail=detail
     )
-    uow.outbox.enqueue(messages_for(event, uow.cases.get(case.id)), uow.now)
+    current = uow.cases.get(case.id)
+    uow.outbox.enqueue(messages_for(event, current), uow.now)
+    apply_tokens(uow, current, clock_engine.tokens_of(event))
     return event
+
+
+def record_entry(
+    uow: UnitOfWork, case: CaseSummary, caller: Client, summary: str, detail: EventDetail
+) -> Event:
+    """A timeline entry (and its outbox messages) written by another part of the gateway."""
+    return _record(uow, case, caller, summary, None, detail)
+
+
+def apply_tokens(uow: UnitOfWork, case: CaseSummary, tokens: list[str]) -> None:
+    """The clocks these events start or stop (the pack's [[clocks]]), each on the timeline."""
+    for clock, change in clock_engine.on_event(uow, case, tokens, uow.now):
+        detail = clock_engine.clock_event(clock, change)
+        _record(uow, case, SYSTEM, f"Clock {change}: {clock.label}", None, detail)
 
 
 def _full(uow: UnitOfWork, case_id: str) -> Case:

@@ -14,11 +14,11 @@ from typing import Any
 import msgspec
 
 from gateway.attendance.thresholds import ConcernFigures
-from gateway.cases.service import SYSTEM, open_case_in
+from gateway.cases.service import SYSTEM, open_case_in, record_entry
 from gateway.clock import new_id
 from gateway.delivery.routes import messages_for
 from gateway.model.case import NewCase
-from gateway.model.events import ConcernRaised, ConcernResolved, Event
+from gateway.model.events import Action, ActionRecorded, ConcernRaised, ConcernResolved, Event
 from gateway.model.routing import RoutingDecision
 from gateway.rules.engine import concern_route
 from gateway.rules.pack import PolicyPack
@@ -158,8 +158,21 @@ def _route(
     )
     if rule.action != "open_case" or rule.reason_code is None:
         return decision, None
-    existing = uow.cases.open_for_child(child_id)
+    existing = uow.cases.open_for_child(child_id, rule.reason_code)
     if existing is not None:
+        record_entry(
+            uow,
+            existing,
+            SYSTEM,
+            f"Attendance concern: {figures.rule.replace('_', ' ')} ({_headline(figures)})",
+            ActionRecorded(
+                action=Action(
+                    kind="attendance_concern",
+                    description=f"{rule.reason} ({_headline(figures)})",
+                    actor=SYSTEM.name,
+                )
+            ),
+        )
         return decision, existing.id
     new = NewCase(
         child_id=child_id,

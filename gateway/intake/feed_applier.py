@@ -61,6 +61,8 @@ def _apply_batch(store: Store, limit: int, pack: PolicyPack | None) -> int:
 
 def _fail_next(store: Store, exc: Exception) -> int:
     with store.unit_of_work() as uow:
+        if not uow.attendance.hold_applier():
+            return 0
         claimed = uow.attendance.claim_queued(1)
         if not claimed:
             return 0

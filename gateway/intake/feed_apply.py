@@ -202,7 +202,12 @@ def _advance(
             state = states[upn] = PupilYear(academic_year=year)
         if len(days) > 1:
             days.sort()
-        if upn in corrected or (state.last_date is not None and days[0][0] <= state.last_date):
+        resent = len(days) > 1 and len({day for day, _, _ in days}) != len(days)
+        if (
+            upn in corrected
+            or resent  # the same day in two feeds of one batch: the registers hold the last
+            or (state.last_date is not None and days[0][0] <= state.last_date)
+        ):
             rebuild_these.append(upn)
             continue
         for date, am, pm in days:

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 import msgspec
 import sqlalchemy as sa
 
-from gateway.cases.service import SYSTEM, open_case_in
+from gateway.cases.service import SYSTEM, apply_tokens, open_case_in
 from gateway.clock import new_id
 from gateway.delivery.routes import messages_for
-from gateway.errors import GatewayError
+from gateway.errors import Conflict, GatewayError
 from gateway.model.case import NewCase
 from gateway.model.child import Child
 from gateway.model.client import Client
@@ -34,6 +34,9 @@ from gateway.store.unit_of_work import Store, UnitOfWork
 
 if TYPE_CHECKING:
     from mappings.portal import PortalFacts
+
+
+ENDPOINT = "POST /api/v1/portal/notifications"
 
 
 class InvalidNotificationBody(GatewayError):
@@ -77,7 +80,13 @@ def receive_notification(
         )
     facts = read(body)  # raises InvalidNotificationBody naming the fields
     with store.unit_of_work() as uow:
-        child = _child(uow, facts)
+        if uow.connection.dialect.name == "postgresql":
+            # Two copies of one notice at once: the second waits, then finds the first.
+            uow.connection.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                {"key": facts.duplicate_key},
+            )
+        child = _child(uow, facts, caller)
         earlier = _open_duplicate(uow, facts.duplicate_key)
         if earlier is not None:
             case_id, first_id = earlier
@@ -94,7 +103,10 @@ def receive_notification(
                 summary=f"{facts.summary}\n\n{facts.notes}"[:2000],
                 school_urn=child.school_urn,
             )
-            case_id = open_case_in(uow, new, caller, decision).id
+            opened = open_case_in(uow, new, caller, decision)
+            case_id = opened.id
+            # e.g. a permanent exclusion starts the sixth-school-day clock (003).
+            apply_tokens(uow, opened, [f"notification:{facts.routing.notification}"])
         uow.connection.execute(
             portal_notifications.insert().values(
                 id=new_id(),
@@ -120,13 +132,36 @@ def receive_notification(
     )
 
 
-def _child(uow: UnitOfWork, facts: PortalFacts) -> Child:
-    """The child by UPN or NHS number; registered from the notification when unknown."""
+def _child(uow: UnitOfWork, facts: PortalFacts, caller: Client) -> Child:
+    """The child by UPN or NHS number; registered from the notification when unknown.
+    Identifiers that point at two different children are refused rather than guessed."""
+    found: dict[str, Child] = {}
     for scheme, value in facts.child.identifiers.items():
-        found = uow.children.find(scheme, value)
-        if found is not None:
-            return found
-    return uow.children.add(facts.child, uow.now)
+        child = uow.children.find(scheme, value)
+        if child is not None:
+            found[scheme] = child
+    if len({child.id for child in found.values()}) > 1:
+        raise InvalidNotificationBody(
+            [("child.nhs_number", "belongs to a different child than the UPN")]
+        )
+    if found:
+        child = next(iter(found.values()))
+        upn = facts.child.identifiers.upn
+        if child.identifiers.upn not in (None, upn):
+            raise InvalidNotificationBody(
+                [("child.upn", "the NHS number belongs to a child with a different UPN")]
+            )
+        uow.audit.record(caller, child.id, ENDPOINT, "search", uow.now)
+        return child
+    try:
+        child = uow.children.add(facts.child, uow.now)
+    except Conflict:  # registered by a notice for the same child a moment ago
+        again = uow.children.find("upn", facts.child.identifiers.upn or "")
+        if again is None:
+            raise
+        child = again
+    uow.audit.record(caller, child.id, ENDPOINT, "create", uow.now)
+    return child
 
 
 def _open_duplicate(uow: UnitOfWork, key: str) -> tuple[str, str] | None:

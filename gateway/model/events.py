@@ -35,7 +35,7 @@ class Decision(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
     decided_by: Short
     reason: Reason
     rule_id: Short | None = None
-    policy_ref: Short | None = None
+    policy_ref: Reason | None = None
 
 
 class CaseOpened(msgspec.Struct, tag="case_opened", kw_only=True, frozen=True):
@@ -78,8 +78,25 @@ class ConcernResolved(msgspec.Struct, tag="concern_resolved", kw_only=True, froz
     figures: dict[str, float | int | str | None]
 
 
+class ClockChanged(msgspec.Struct, tag="clock_changed", kw_only=True, frozen=True):
+    """A statutory clock started, paused, resumed, met, cancelled, nearly due or breached."""
+
+    clock_id: str
+    kind: str
+    label: str
+    change: str
+    due_at: dt.datetime
+    reason: str | None = None
+
+
 EventDetail = (
-    CaseOpened | StatusChanged | ActionRecorded | DecisionRecorded | ConcernRaised | ConcernResolved
+    CaseOpened
+    | StatusChanged
+    | ActionRecorded
+    | DecisionRecorded
+    | ConcernRaised
+    | ConcernResolved
+    | ClockChanged
 )
 
 

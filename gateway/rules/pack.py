@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from gateway.model.case import CaseReason, CaseStatus
+from gateway.model.clock import Agency, CalendarKind
 
 Code = Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")]
 RuleId = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_.-]{2,80}$")]
@@ -119,6 +120,29 @@ class Outcome(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=T
     cite: Cite
 
 
+# What starts, meets or cancels a clock: "case_opened", "status:<status>",
+# "decision:<outcome>", "action:<kind>", "notification:<portal type>".
+EventToken = Annotated[
+    str, msgspec.Meta(pattern=r"^(case_opened|(status|decision|action|notification):[a-z0-9_.-]+)$")
+]
+
+
+class ClockRule(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """A promise the policy makes, as a clock: started, met and cancelled by events."""
+
+    id: RuleId
+    label: Annotated[str, msgspec.Meta(min_length=10)]
+    agency: Agency
+    owner: Code | None = None
+    calendar: CalendarKind
+    length: Annotated[int, msgspec.Meta(ge=1)]
+    starts_on: EventToken
+    stops_on: list[EventToken]
+    cancels_on: list[EventToken] = []
+    when: Conditions = Conditions()
+    cite: Cite
+
+
 class PolicyPack(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     authority: Authority
     teams: dict[Code, Team]
@@ -128,6 +152,7 @@ class PolicyPack(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_field
     outcomes: list[Outcome]
     # The attendance thresholds this authority acts on (ids in attendance_thresholds.toml).
     thresholds: list[str] = []
+    clocks: list[ClockRule] = []
 
 
 def parse_pack(text: str, name: str, known_thresholds: set[str]) -> PolicyPack:
@@ -157,6 +182,11 @@ def _references(pack: PolicyPack, known_thresholds: set[str]) -> list[tuple[str,
                 problems.append(
                     (f"[panels.{code}]", f"panel {code}: member {member} is not a team")
                 )
+    for clock in pack.clocks:
+        if clock.owner is not None and clock.owner not in teams:
+            problems.append(
+                (f'id = "{clock.id}"', f"clock {clock.id}: owner {clock.owner} is not a team")
+            )
     seen: set[str] = set()
     rules: list[Route | ConcernRoute] = [*pack.routes, *pack.concern_routes]
     for route in rules:
@@ -184,6 +214,14 @@ def _references(pack: PolicyPack, known_thresholds: set[str]) -> list[tuple[str,
     if not pack.routes or pack.routes[-1].when != Conditions():
         last = f'id = "{pack.routes[-1].id}"' if pack.routes else "[[routes]]"
         problems.append((last, "the last route must match every case (an empty `when`)"))
+    for outcome in pack.outcomes:
+        if (outcome.follow_up is None) != (outcome.follow_up_days is None):
+            problems.append(
+                (
+                    f'id = "{outcome.id}"',
+                    f"outcome {outcome.id}: follow_up and follow_up_days go together",
+                )
+            )
     outcomes = [o.id for o in pack.outcomes]
     if len(set(outcomes)) != len(outcomes):
         problems.append(("[[outcomes]]", "an outcome id appears twice"))

@@ -73,14 +73,14 @@ class CaseRepository:
             raise NotFound(f"no case {case_id}")
         return case
 
-    def open_for_child(self, child_id: str) -> CaseSummary | None:
-        """The child's most recent case still in progress, if any."""
-        row = self._connection.execute(
-            sa.select(cases)
-            .where(cases.c.child_id == child_id, cases.c.status.not_in(FINISHED))
-            .order_by(cases.c.opened_at.desc())
-            .limit(1)
-        ).first()
+    def open_for_child(self, child_id: str, reason: str | None = None) -> CaseSummary | None:
+        """The child's most recent case still in progress (for this reason), if any."""
+        query = sa.select(cases).where(
+            cases.c.child_id == child_id, cases.c.status.not_in(FINISHED)
+        )
+        if reason is not None:
+            query = query.where(cases.c.reason == reason)
+        row = self._connection.execute(query.order_by(cases.c.opened_at.desc()).limit(1)).first()
         return None if row is None else _summary(row._mapping)
 
     def set_status(self, case_id: str, expected: str, status: str, now: dt.datetime) -> None:

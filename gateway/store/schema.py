@@ -285,3 +285,29 @@ portal_notifications = sa.Table(
     sa.Column("exclusion_issued_at", UTCDateTime),
     sa.Column("notice_late", sa.Boolean, nullable=False),
 )
+
+# --- statutory clocks (migration 0004) -------------------------------------------------------
+
+clocks = sa.Table(
+    "clocks",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("case_id", Id, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(80), nullable=False),
+    sa.Column("label", sa.String(200), nullable=False),
+    sa.Column("agency", sa.String(32), nullable=False),
+    sa.Column("owner_team", sa.String(32)),
+    sa.Column("calendar", sa.String(16), nullable=False),
+    sa.Column("length", sa.Integer, nullable=False),
+    sa.Column("policy_ref", sa.String(400), nullable=False),
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.Column("paused_at", UTCDateTime),
+    sa.Column("pause_reason", sa.String(200)),
+    sa.Column("met_at", UTCDateTime),
+    sa.Column("cancelled_at", UTCDateTime),
+    sa.Column("due_soon_sent_at", UTCDateTime),
+    sa.Column("breach_sent_at", UTCDateTime),
+    sa.Index("ix_clocks_state_due", "state", "due_at"),
+)

@@ -11,18 +11,25 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 
 from gateway.clock import Clock, SystemClock
+from gateway.rules.pack import PolicyPack
 from gateway.store.attendance import AttendanceRepository
 from gateway.store.audit import AuditRepository
 from gateway.store.cases import CaseRepository
 from gateway.store.children import ChildRepository
 from gateway.store.clients import ClientRepository
+from gateway.store.clocks import ClockRepository
 from gateway.store.outbox import OutboxRepository
 from gateway.store.timeline import TimelineRepository
 
 
 class UnitOfWork:
-    def __init__(self, connection: sa.Connection, now: dt.datetime) -> None:
+    def __init__(
+        self, connection: sa.Connection, now: dt.datetime, pack: PolicyPack | None = None
+    ) -> None:
         self.connection = connection
+        # The authority's rules, for the steps that start and stop clocks (None in tests
+        # that do not need them).
+        self.pack = pack
         # One timestamp for everything the step writes, so the timeline and outbox agree.
         self.now = now
         self.children = ChildRepository(connection)
@@ -32,12 +39,16 @@ class UnitOfWork:
         self.audit = AuditRepository(connection)
         self.timeline = TimelineRepository(connection)
         self.attendance = AttendanceRepository(connection)
+        self.clocks = ClockRepository(connection)
 
 
 class Store:
-    def __init__(self, engine: sa.Engine, clock: Clock | None = None) -> None:
+    def __init__(
+        self, engine: sa.Engine, clock: Clock | None = None, pack: PolicyPack | None = None
+    ) -> None:
         self.engine = engine
         self.clock = clock or SystemClock()
+        self.pack = pack
 
     @contextmanager
     def unit_of_work(self, *, read_only: bool = False) -> Iterator[UnitOfWork]:
@@ -47,7 +58,7 @@ class Store:
             if read_only:
                 connection = connection.execution_options(read_only=True)
             with connection.begin():
-                yield UnitOfWork(connection, self.clock.now())
+                yield UnitOfWork(connection, self.clock.now(), self.pack)
 
     def ping(self) -> None:
         with self.unit_of_work(read_only=True) as uow:

@@ -115,12 +115,12 @@ def test_fresh_store_serves_a_case_end_to_end(
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         page = httpx.get(f"{base}/api/v1/admin/deliveries", headers=admin).json()
-        if len(page["items"]) == 2 and all(d["status"] == "delivered" for d in page["items"]):
+        if len(page["items"]) == 4 and all(d["status"] == "delivered" for d in page["items"]):
             break
         time.sleep(0.2)
     # The case's opening and its routing decision, as casenotes for Mosaic.
-    kinds = sorted(d["kind"] for d in page["items"])
-    assert kinds == ["case.case_opened", "case.decision_recorded"]
+    kinds = sorted({d["kind"] for d in page["items"]})
+    assert kinds == ["case.case_opened", "case.clock_changed", "case.decision_recorded"]
     assert {d["status"] for d in page["items"]} == {"delivered"}
 
     # Nothing identifying in the logs, though the UPN travelled in a query string.

@@ -195,7 +195,7 @@ def test_concerns_the_policy_does_not_name_are_only_shown(concern: str) -> None:
 def test_cme_panel_outcomes_and_the_6_week_follow_up() -> None:
     assert [(o.id, o.status, o.follow_up_days) for o in PACK.outcomes] == [
         ("plan_agreed", "agreed", 42),
-        ("open_to_cfw_or_csc", "multi_agency_meeting", None),
+        ("open_to_cfw_or_csc", "multi_agency_meeting", 5),
         ("strategy_discussion", "multi_agency_meeting", None),
         ("no_intervention", "not_agreed", None),
     ]

@@ -164,7 +164,7 @@ def test_send_panel_outcomes_and_their_statutory_clocks() -> None:
     assert [(o.id, o.status, o.follow_up_days) for o in PACK.outcomes] == [
         ("assessment_agreed", "agreed", 42),
         ("assessment_not_agreed", "not_agreed", 14),
-        ("additional_support_contract", "not_agreed_at_this_time", None),
+        ("additional_support_contract", "not_agreed_at_this_time", 84),
         ("plan_to_be_issued", "agreed", 15),
         ("plan_not_required", "not_agreed", 14),
         ("plan_issued", "provision_arranged", 365),

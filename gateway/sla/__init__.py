@@ -1,0 +1,1 @@
+"""Service levels: statutory clocks and the calendars they count in."""

@@ -1,0 +1,84 @@
+"""Statutory clocks as stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+
+from gateway.model.clock import Clock
+from gateway.store.rows import plain
+from gateway.store.schema import clocks
+
+
+class ClockRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self._connection = connection
+
+    def add(self, clock: Clock) -> None:
+        self._connection.execute(clocks.insert().values(**msgspec.structs.asdict(clock)))
+
+    def update(self, clock: Clock) -> None:
+        values = msgspec.structs.asdict(clock)
+        self._connection.execute(clocks.update().where(clocks.c.id == clock.id).values(**values))
+
+    def get(self, clock_id: str) -> Clock | None:
+        row = self._connection.execute(sa.select(clocks).where(clocks.c.id == clock_id)).first()
+        return None if row is None else _clock(plain(row))
+
+    def live_for_case(self, case_id: str) -> list[Clock]:
+        rows = self._connection.execute(
+            sa.select(clocks)
+            .where(clocks.c.case_id == case_id, clocks.c.state.in_(("running", "paused")))
+            .order_by(clocks.c.started_at)
+        )
+        return [_clock(plain(r)) for r in rows]
+
+    def running_due_before(self, moment: dt.datetime) -> list[Clock]:
+        rows = self._connection.execute(
+            sa.select(clocks)
+            .where(clocks.c.state == "running", clocks.c.due_at <= moment)
+            .order_by(clocks.c.due_at)
+        )
+        return [_clock(plain(r)) for r in rows]
+
+    def search(
+        self,
+        *,
+        state: str | None,
+        agency: str | None,
+        kind: str | None,
+        case_id: str | None,
+        due_from: dt.datetime | None,
+        due_to: dt.datetime | None,
+        limit: int,
+    ) -> list[Clock]:
+        query = sa.select(clocks)
+        for column, value in (
+            ("state", state),
+            ("agency", agency),
+            ("kind", kind),
+            ("case_id", case_id),
+        ):
+            if value is not None:
+                query = query.where(clocks.c[column] == value)
+        if due_from is not None:
+            query = query.where(clocks.c.due_at >= due_from)
+        if due_to is not None:
+            query = query.where(clocks.c.due_at < due_to)
+        rows = self._connection.execute(query.order_by(clocks.c.due_at).limit(limit))
+        return [_clock(plain(r)) for r in rows]
+
+    def started_between(self, start: dt.datetime, end: dt.datetime) -> list[Clock]:
+        rows = self._connection.execute(
+            sa.select(clocks)
+            .where(clocks.c.started_at >= start, clocks.c.started_at < end)
+            .order_by(clocks.c.started_at)
+        )
+        return [_clock(plain(r)) for r in rows]
+
+
+def _clock(row: dict[str, Any]) -> Clock:
+    return msgspec.convert(row, Clock, strict=False)

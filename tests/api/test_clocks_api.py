@@ -1,0 +1,105 @@
+"""Statutory clocks from events (Lincolnshire pack): started by a request, met by the
+acknowledgement and the panel's outcome, paused and resumed, escalated when breached."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from gateway.sla.escalation import escalate
+from gateway.store.schema import outbox
+from tests.api.conftest import Api
+from tests.support import ManualClock, child_json
+
+CASES = "/api/v1/cases"
+
+
+def open_case(api: Api, headers: dict[str, str], serial: int = 1) -> dict:  # type: ignore[type-arg]
+    child = api.client.post("/api/v1/children", headers=headers, json=child_json(serial)).json()
+    body = {"child_id": child["id"], "reason": "illness", "source": "school", "summary": "s"}
+    return api.client.post(CASES, headers=headers, json=body).json()  # type: ignore[no-any-return]
+
+
+def clocks(api: Api, **params: str) -> list[dict]:  # type: ignore[type-arg]
+    headers = api.token("reports:read")
+    return api.client.get("/api/v1/sla/clocks", headers=headers, params=params).json()  # type: ignore[no-any-return]
+
+
+def test_a_request_starts_its_clocks_and_their_events_stop_them(api: Api) -> None:
+    headers = api.token()
+    case = open_case(api, headers)
+    started = {c["kind"]: c for c in clocks(api, case_id=case["id"])}
+    assert set(started) == {"lincs.s19.acknowledge", "lincs.s19.outcome"}
+    # Monday 5 January 2026, 09:00: five working days is Monday 12th, fifteen Monday 26th.
+    assert started["lincs.s19.acknowledge"]["due_at"].startswith("2026-01-12")
+    assert started["lincs.s19.outcome"]["due_at"].startswith("2026-01-26")
+    timeline = api.client.get(f"{CASES}/{case['id']}/timeline", headers=headers).json()
+    changes = [e["detail"]["change"] for e in timeline if e["detail"]["type"] == "clock_changed"]
+    assert changes == ["started", "started"]
+
+    url = f"{CASES}/{case['id']}"
+    for status in ("acknowledged", "awaiting_panel"):
+        api.client.post(f"{url}/status", headers=headers, json={"status": status, "reason": "r"})
+    decision = {"outcome": "agreed", "decided_by": "panel", "reason": "tuition"}
+    assert api.client.post(f"{url}/decisions", headers=headers, json=decision).status_code == 200
+    states = {c["kind"]: c["state"] for c in clocks(api, case_id=case["id"])}
+    assert states == {"lincs.s19.acknowledge": "met", "lincs.s19.outcome": "met"}
+
+
+def test_a_paused_clock_moves_its_due_date_by_the_pause(api: Api) -> None:
+    headers = api.token()
+    case = open_case(api, headers, 2)
+    [outcome] = clocks(api, case_id=case["id"], kind="lincs.s19.outcome")
+    url = f"{CASES}/{case['id']}/clocks/{outcome['id']}"
+    refused = api.client.post(f"{url}/pause", headers=headers, json={"reason": "holiday_season"})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "reason"
+    paused = api.client.post(
+        f"{url}/pause", headers=headers, json={"reason": "exceptional_personal_circumstances"}
+    )
+    assert paused.json()["state"] == "paused"
+    clock: ManualClock = api.store.clock  # type: ignore[assignment]
+    clock.advance(days=7)  # a week: five working days
+    resumed = api.client.post(f"{url}/resume", headers=headers).json()
+    assert resumed["state"] == "running"
+    assert resumed["due_at"].startswith("2026-02-02")  # 26 January + five working days
+
+
+def test_a_breached_clock_is_escalated_once(api: Api) -> None:
+    headers = api.token()
+    case = open_case(api, headers, 3)
+    clock: ManualClock = api.store.clock  # type: ignore[assignment]
+    assert escalate(api.store, 5) == (1, 0)  # acknowledgement due within five working days
+    clock.advance(days=8)  # Tuesday 13 January: the acknowledgement is late
+    assert escalate(api.store, 5) == (0, 1)
+    assert escalate(api.store, 5) == (0, 0)  # told once
+    [late] = clocks(api, case_id=case["id"], kind="lincs.s19.acknowledge")
+    assert late["breach_sent_at"] is not None
+    with api.store.engine.connect() as connection:
+        kinds = connection.execute(
+            sa.select(outbox.c.kind).where(outbox.c.case_id == case["id"])
+        ).scalars()
+        assert list(kinds).count("case.clock_changed") == 4  # two started, due soon, breached
+
+
+def test_the_board_report_counts_the_clocks_and_names_no_child(api: Api) -> None:
+    headers = api.token()
+    case = open_case(api, headers, 4)
+    board = api.token("reports:read")
+    params = {"from": "2026-01-01", "to": "2026-01-31"}
+    figures = api.client.get(
+        "/api/v1/reports/sla", headers=board, params=params | {"format": "json"}
+    ).json()
+    opened = sum(k["figures"]["opened"] for a in figures["agencies"] for k in a["kinds"])
+    assert opened == 2  # acknowledgement and outcome
+    html = api.client.get("/api/v1/reports/sla", headers=board, params=params)
+    assert html.headers["content-type"].startswith("text/html")
+    assert "<svg" in html.text
+    csv = api.client.get(
+        "/api/v1/reports/sla", headers=board, params=params | {"format": "csv"}
+    ).text
+    for text in (html.text, csv):
+        assert case["id"] not in text
+        assert "Rowntree" not in text
+    assert api.client.get("/api/v1/reports/sla", headers=headers | board, params=params)
+    denied = api.client.get("/api/v1/reports/sla", headers=api.token("cases:read"), params=params)
+    assert denied.status_code == 403

@@ -1,0 +1,1 @@
+"""Tests of gateway.sla: clock calendars against the seeds that define the clocks."""
