@@ -42,7 +42,9 @@ EXCLUSION_BY_TYPE: dict[NotificationType, ExclusionKind] = {
 }
 # RoutingFacts.ehcp: a plan exists (issued) or is being drafted. 000 s.2: a child "who has an
 # EHCP (or when the decision to issue a draft EHCP has been made)" goes to SEND.
-EHCP_IN_PLACE: frozenset[EhcpStatus] = frozenset({"draft", "issued"})
+# A plan in place is an issued one; a draft (or a decision to issue one) is `ehcp_draft`, so
+# packs that treat drafts like plans (Worcestershire 000) say so, and the API agrees.
+EHCP_IN_PLACE: frozenset[EhcpStatus] = frozenset({"issued"})
 # 003 "Section 19: by reason of exclusion": "within 24 hours of the exclusion being issued".
 EXCLUSION_NOTICE_WITHIN = dt.timedelta(hours=24)
 

@@ -91,7 +91,7 @@ def receive_notification(
         if earlier is not None:
             case_id, first_id = earlier
             _note_repeat(uow, case_id, facts, caller)
-            decision = None
+            decision = uow.cases.get(case_id).routing  # the decision the first notice got
         else:
             first_id = None
             decision = route(pack, facts.routing)
@@ -101,7 +101,7 @@ def receive_notification(
                 source="portal",
                 # The one-line summary, then the notifier's own words, kept whole.
                 summary=f"{facts.summary}\n\n{facts.notes}"[:2000],
-                school_urn=child.school_urn,
+                school_urn=facts.child.school_urn or child.school_urn,  # the notifying school
             )
             opened = open_case_in(uow, new, caller, decision)
             case_id = opened.id

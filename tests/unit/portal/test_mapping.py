@@ -100,7 +100,7 @@ def test_an_ehcp_notification_without_illness_details_is_otherwise() -> None:
         ("none", False, False, False),
         ("requested", False, False, False),
         ("assessing", True, False, True),
-        ("draft", False, True, True),
+        ("draft", False, False, True),  # a draft is not yet a plan: packs route on ehcp_draft
         ("issued", False, True, False),
         ("ceased", False, False, False),
     ],

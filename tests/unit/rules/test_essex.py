@@ -52,11 +52,11 @@ ROWS: list[tuple[str, dict[str, Any], str, str | None, str]] = [
         "essex.ehcp.send_ops",
     ),
     (
-        "pupil with an EHCP awaiting a new placement: SEND Operations",
+        "pupil with an EHCP, not on medical grounds: Education Access (002 s.4 is medical)",
         {"reason": "otherwise", "ehcp": True},
-        "SEND_OPS",
+        "EDUCATION_ACCESS",
         None,
-        "essex.ehcp.send_ops",
+        "essex.otherwise.education_access",
     ),
     (
         "pupil with SEND, no EHCP, medical grounds: SEND Operations first",
