@@ -208,6 +208,14 @@ def _references(pack: PolicyPack, known_thresholds: set[str]) -> list[tuple[str,
             )
         if route.action == "open_case" and (route.reason_code is None or route.lead is None):
             problems.append((anchor, f"rule {route.id}: open_case needs reason_code and lead"))
+    for route in pack.routes:
+        if route.when.concern is not None and route.when.concern not in known_thresholds:
+            problems.append(
+                (
+                    f'id = "{route.id}"',
+                    f"rule {route.id}: concern {route.when.concern} is not a threshold",
+                )
+            )
     for threshold in pack.thresholds:
         if threshold not in known_thresholds:
             problems.append((f'"{threshold}"', f"threshold {threshold} does not exist"))

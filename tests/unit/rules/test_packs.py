@@ -3,6 +3,7 @@ PackError naming the pack and the line (gateway/rules/pack.py)."""
 
 from __future__ import annotations
 
+import pathlib
 import re
 
 import pytest
@@ -322,3 +323,15 @@ def test_a_fault_in_a_named_table_names_that_tables_line(
     named = re.search(r"\bline (\d+)", str(refused.value))
     assert named
     assert int(named.group(1)) in _lines_holding(text, line_text), str(refused.value)
+
+
+def test_a_route_on_an_unknown_concern_is_refused_naming_its_line() -> None:
+    text = (
+        pathlib.Path(__file__).parents[3] / "mappings" / "policies" / "lincolnshire.toml"
+    ).read_text()
+    broken = text.replace(
+        'when = { reason = "illness" }', 'when = { reason = "illness", concern = "truancy" }', 1
+    )
+    assert broken != text
+    with pytest.raises(PackError, match=r"line \d+: rule lincs.illness.prt: concern truancy"):
+        parse_pack(broken, "lincolnshire.toml", THRESHOLDS)
