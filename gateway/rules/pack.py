@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
+import typing
 from importlib import resources
 from typing import Annotated, Any, Literal
 
@@ -182,7 +183,17 @@ def _references(pack: PolicyPack, known_thresholds: set[str]) -> list[tuple[str,
                 problems.append(
                     (f"[panels.{code}]", f"panel {code}: member {member} is not a team")
                 )
+    outcome_ids = {o.id for o in pack.outcomes}
+    statuses = set(typing.get_args(CaseStatus))
     for clock in pack.clocks:
+        for token in (clock.starts_on, *clock.stops_on, *clock.cancels_on):
+            kind, _, value = token.partition(":")
+            if (kind == "decision" and value not in outcome_ids) or (
+                kind == "status" and value not in statuses
+            ):
+                problems.append(
+                    (f'id = "{clock.id}"', f"clock {clock.id}: {token} names no {kind} here")
+                )
         if clock.owner is not None and clock.owner not in teams:
             problems.append(
                 (f'id = "{clock.id}"', f"clock {clock.id}: owner {clock.owner} is not a team")

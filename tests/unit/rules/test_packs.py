@@ -335,3 +335,20 @@ def test_a_route_on_an_unknown_concern_is_refused_naming_its_line() -> None:
     assert broken != text
     with pytest.raises(PackError, match=r"line \d+: rule lincs.illness.prt: concern truancy"):
         parse_pack(broken, "lincolnshire.toml", THRESHOLDS)
+
+
+def test_a_clock_on_an_outcome_the_pack_lacks_is_refused() -> None:
+    text = (
+        pathlib.Path(__file__).parents[3] / "mappings" / "policies" / "lincolnshire.toml"
+    ).read_text()
+    broken = text.replace(
+        'starts_on = "decision:not_agreed_at_this_time"', 'starts_on = "decision:maybe"'
+    )
+    assert broken != text
+    with pytest.raises(PackError, match=r"clock lincs.check_in.three_months: decision:maybe"):
+        parse_pack(broken, "lincolnshire.toml", THRESHOLDS)
+
+
+@pytest.mark.parametrize("authority", available_packs())
+def test_every_pack_times_its_promises(authority: str) -> None:
+    assert load_pack(authority).clocks, f"{authority} has no [[clocks]]"
