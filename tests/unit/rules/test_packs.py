@@ -3,15 +3,17 @@ PackError naming the pack and the line (gateway/rules/pack.py)."""
 
 from __future__ import annotations
 
+import importlib
 import pathlib
 import re
+from typing import Any
 
 import pytest
 
 from gateway.attendance.thresholds import load_thresholds
-from gateway.rules import PackError, PolicyPack, load_pack
+from gateway.rules import PackError, PolicyPack, RoutingFacts, load_pack, route
 from gateway.rules.pack import Conditions, available_packs, parse_pack
-from tests.unit.rules import SEEDS, missing_quotes, quoted, seed_text
+from tests.unit.rules import SEEDS, missing_quotes, normalise, quoted, seed_text
 
 PACKS = ["essex", "lancashire", "lincolnshire", "sutton", "worcestershire"]
 THRESHOLDS = {t.id for t in load_thresholds()}
@@ -352,3 +354,52 @@ def test_a_clock_on_an_outcome_the_pack_lacks_is_refused() -> None:
 @pytest.mark.parametrize("authority", available_packs())
 def test_every_pack_times_its_promises(authority: str) -> None:
     assert load_pack(authority).clocks, f"{authority} has no [[clocks]]"
+
+
+# --- every pack walked through its seed's examples (data in test_<authority>.py) -------------
+
+EXAMPLES = {name: importlib.import_module(f"tests.unit.rules.test_{name}") for name in PACKS}
+
+
+def _rows() -> list[object]:
+    return [
+        pytest.param(name, *row, id=f"{name}: {row[0]}")
+        for name, module in EXAMPLES.items()
+        for row in module.ROWS
+    ]
+
+
+@pytest.mark.parametrize(("authority", "example", "facts", "lead", "panel", "rule_id"), _rows())
+def test_the_seed_examples_route_as_the_policy_says(
+    authority: str,
+    example: str,
+    facts: dict[str, Any],
+    lead: str,
+    panel: str | None,
+    rule_id: str,
+) -> None:
+    pack = load_pack(authority)
+    decision = route(pack, RoutingFacts(**facts))
+    assert (decision.lead_team, decision.panel, decision.rule_id) == (lead, panel, rule_id), example
+    assert decision.authority == authority
+    assert decision.policy_ref.startswith(pack.authority.seed + " ")
+
+
+@pytest.mark.parametrize("authority", PACKS)
+def test_every_route_is_walked_by_an_example_and_cites_a_phrase(authority: str) -> None:
+    routes = {rule.id for rule in load_pack(authority).routes}
+    assert {row[4] for row in EXAMPLES[authority].ROWS} == routes
+    assert set(EXAMPLES[authority].CITED) == routes
+
+
+@pytest.mark.parametrize(
+    ("authority", "rule_id", "phrase"),
+    [(name, rule, phrase) for name, m in EXAMPLES.items() for rule, phrase in m.CITED.items()],
+)
+def test_each_route_cites_a_phrase_found_in_the_seed(
+    authority: str, rule_id: str, phrase: str
+) -> None:
+    pack = load_pack(authority)
+    (rule,) = [rule for rule in pack.routes if rule.id == rule_id]
+    assert phrase in rule.cite
+    assert normalise(phrase) in seed_text(pack.authority.seed)
