@@ -6,7 +6,6 @@ import tempfile
 from typing import Annotated, Any, BinaryIO, cast
 
 import anyio.to_thread
-import msgspec
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -14,7 +13,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from gateway.api.auth import SECURITY_SCHEME, scoped
 from gateway.api.deps import ClientRequest, endpoint_of
-from gateway.api.problems import PROBLEM_JSON, TYPE_BASE, Problem
+from gateway.api.problems import Problem, problem_response
 from gateway.attendance.summary import AttendanceSummary
 from gateway.intake.attendance_feed import FeedRejected, FeedUpload, ingest_feed, spool_digest
 from gateway.intake.attendance_queries import (
@@ -67,11 +66,9 @@ class FeedController(Controller):
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         fmt = FORMATS.get(media)
         if fmt is None:
-            return _problem(
-                415,
-                "Unsupported media type",
-                f"send application/xml (CTF), text/csv or application/json, not {media!r}",
-                request.url.path,
+            detail = f"send application/xml (CTF), text/csv or application/json, not {media!r}"
+            return problem_response(
+                request, 415, "Unsupported media type", "unsupported-media-type", detail
             )
         limit: int = state.settings.max_feed_bytes
         body = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
@@ -80,11 +77,9 @@ class FeedController(Controller):
             async for chunk in request.stream():
                 received += len(chunk)
                 if received > limit:
-                    return _problem(
-                        413,
-                        "Payload too large",
-                        f"a feed may be at most {limit} bytes",
-                        request.url.path,
+                    detail = f"a feed may be at most {limit} bytes"
+                    return problem_response(
+                        request, 413, "Payload too large", "payload-too-large", detail
                     )
                 body.write(chunk)
             sha256, size = spool_digest(cast(BinaryIO, body))
@@ -102,11 +97,13 @@ class FeedController(Controller):
                     ingest_feed, store, upload, cast(BinaryIO, body), readers[fmt], request.user
                 )
             except FeedRejected as exc:
-                return _problem(
+                return problem_response(
+                    request,
                     400,
                     "Malformed feed",
+                    "malformed-feed",
                     str(exc),
-                    request.url.path,
+                    kind=FeedProblem,
                     feed_id=exc.feed_id,
                     position=exc.position,
                 )
@@ -172,13 +169,3 @@ class ChildAttendanceController(Controller):
     ) -> AttendanceSummary:
         """Attendance figures per academic year, as the last feed left them."""
         return child_attendance(store, child_id, request.user, endpoint_of(request))
-
-
-def _problem(status: int, title: str, detail: str, instance: str, **extra: Any) -> Response[Any]:
-    slug = title.lower().replace(" ", "-")
-    problem = FeedProblem(
-        type=TYPE_BASE + slug, title=title, status=status, detail=detail, instance=instance, **extra
-    )
-    return Response(
-        content=msgspec.json.encode(problem), status_code=status, media_type=PROBLEM_JSON
-    )

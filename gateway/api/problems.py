@@ -49,12 +49,32 @@ class Problem(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
     errors: list[FieldError] = []
 
 
-def _respond(
-    request: Request[Any, Any, Any], problem: Problem, headers: dict[str, str] | None = None
+def problem_response(
+    request: Request[Any, Any, Any],
+    status: int,
+    title: str,
+    slug: str,
+    detail: str,
+    *,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+    kind: type[Problem] = Problem,
+    **extra: Any,
 ) -> Response[Any]:
+    """The one way a problem+json answer is made (controllers with extra members pass a
+    Problem subclass as ``kind``)."""
+    problem = kind(
+        type=TYPE_BASE + slug,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        errors=errors or [],
+        **extra,
+    )
     return Response(
         content=msgspec.json.encode(problem),
-        status_code=problem.status,
+        status_code=status,
         media_type=PROBLEM_JSON,
         headers=headers,
     )
@@ -66,33 +86,13 @@ def gateway_error(request: Request[Any, Any, Any], exc: GatewayError) -> Respons
         errors = [FieldError(field=field, message=message) for field, message in many]
     else:
         errors = [FieldError(field=exc.field, message=exc.detail)] if exc.field else []
-    return _respond(
-        request,
-        Problem(
-            type=TYPE_BASE + exc.slug,
-            title=exc.title,
-            status=exc.status,
-            detail=exc.detail,
-            instance=request.url.path,
-            errors=errors,
-        ),
-    )
+    return problem_response(request, exc.status, exc.title, exc.slug, exc.detail, errors=errors)
 
 
 def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     errors = [_field_error(item) for item in (exc.extra or []) if isinstance(item, dict)]
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or str(exc.detail)
-    return _respond(
-        request,
-        Problem(
-            type=TYPE_BASE + "invalid-input",
-            title="Invalid input",
-            status=422,
-            detail=detail,
-            instance=request.url.path,
-            errors=errors,
-        ),
-    )
+    return problem_response(request, 422, "Invalid input", "invalid-input", detail, errors=errors)
 
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -105,59 +105,25 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     else:
         slug = re.sub(r"[^a-z]+", "-", str(_title(exc.status_code)).lower()).strip("-")
         title = _title(exc.status_code)
-    return _respond(
-        request,
-        Problem(
-            type=TYPE_BASE + slug,
-            title=title,
-            status=exc.status_code,
-            detail=str(exc.detail),
-            instance=request.url.path,
-        ),
-        headers=headers,
-    )
+    return problem_response(request, exc.status_code, title, slug, str(exc.detail), headers=headers)
 
 
 def unstorable_value(request: Request[Any, Any, Any], exc: DataError) -> Response[Any]:
     """The database refused a value the schema let through (a NUL character, say)."""
     log.warning("value refused by the database", path=request.url.path, **error_fields(exc))
-    return _respond(
-        request,
-        Problem(
-            type=TYPE_BASE + "invalid-input",
-            title="Invalid input",
-            status=422,
-            detail="a value in this request cannot be stored (control characters such as NUL?)",
-            instance=request.url.path,
-        ),
-    )
+    detail = "a value in this request cannot be stored (control characters such as NUL?)"
+    return problem_response(request, 422, "Invalid input", "invalid-input", detail)
 
 
 def too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
-    return _respond(
-        request,
-        Problem(
-            type=TYPE_BASE + "bad-request",
-            title="Bad Request",
-            status=400,
-            detail="the document is nested too deeply to read",
-            instance=request.url.path,
-        ),
-    )
+    detail = "the document is nested too deeply to read"
+    return problem_response(request, 400, "Bad Request", "bad-request", detail)
 
 
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.error("unhandled error", path=request.url.path, **error_fields(exc))
-    return _respond(
-        request,
-        Problem(
-            type=TYPE_BASE + "internal",
-            title="Internal error",
-            status=500,
-            detail="the gateway could not complete this request; it has been logged",
-            instance=request.url.path,
-        ),
-    )
+    detail = "the gateway could not complete this request; it has been logged"
+    return problem_response(request, 500, "Internal error", "internal", detail)
 
 
 def _field_error(item: dict[str, Any]) -> FieldError:

@@ -143,10 +143,6 @@ def apply_feeds(
     return applied
 
 
-def decode_states(blob: bytes) -> dict[str, PupilYear]:
-    return _decode_states(blob)
-
-
 def _merge(
     school: str,
     feed_id: str,

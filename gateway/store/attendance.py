@@ -66,12 +66,6 @@ class AttendanceRepository:
         )
         return archive_id
 
-    def archived_body(self, archive_id: str) -> bytes:
-        body = self._connection.execute(
-            sa.select(inbound_archive.c.body).where(inbound_archive.c.id == archive_id)
-        ).scalar_one()
-        return bytes(body)
-
     def create_feed(
         self,
         *,
