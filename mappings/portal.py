@@ -89,6 +89,7 @@ class PortalFacts(msgspec.Struct, kw_only=True, frozen=True):
     # the same child on the same day is one notification (a resubmitted form, a replayed hook).
     duplicate_key: str
     exclusion_issued_at: dt.datetime | None = None
+    exclusion_first_day: dt.date | None = None
     notice_received_at: dt.datetime | None = None
     notice_late: bool = False
 
@@ -124,6 +125,7 @@ def to_canonical(n: PortalNotification) -> PortalFacts:
         ),
         duplicate_key=duplicate_key(n),
         exclusion_issued_at=issued_at,
+        exclusion_first_day=n.exclusion.first_day if n.exclusion is not None else None,
         notice_received_at=n.submitted_at if issued_at is not None else None,
         notice_late=notice_late(n),
     )

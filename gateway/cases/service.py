@@ -224,9 +224,16 @@ def record_entry(
     return _record(uow, case, caller, summary, None, detail)
 
 
-def apply_tokens(uow: UnitOfWork, case: CaseSummary, tokens: list[str]) -> None:
-    """The clocks these events start or stop (the pack's [[clocks]]), each on the timeline."""
-    for clock, change in clock_engine.on_event(uow, case, tokens, uow.now):
+def apply_tokens(
+    uow: UnitOfWork,
+    case: CaseSummary,
+    tokens: list[str],
+    at: dt.datetime | None = None,
+    facts: RoutingFacts | None = None,
+) -> None:
+    """The clocks these events start or stop (the pack's [[clocks]]), each on the timeline.
+    ``at`` is when the event happened when that is not now (an exclusion issued yesterday)."""
+    for clock, change in clock_engine.on_event(uow, case, tokens, at or uow.now, facts):
         detail = clock_engine.clock_event(clock, change)
         _record(uow, case, SYSTEM, f"Clock {change}: {clock.label}", None, detail)
 

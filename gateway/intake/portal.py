@@ -21,13 +21,14 @@ from gateway.cases.service import SYSTEM, apply_tokens, open_case_in
 from gateway.clock import new_id
 from gateway.delivery.routes import messages_for
 from gateway.errors import Conflict, GatewayError
-from gateway.model.case import NewCase
+from gateway.model.case import CaseSummary, NewCase
 from gateway.model.child import Child
 from gateway.model.client import Client
 from gateway.model.events import Action, ActionRecorded
 from gateway.model.routing import RoutingDecision
 from gateway.rules.engine import route
 from gateway.rules.pack import PolicyPack
+from gateway.sla.calendars import start_of_day
 from gateway.store.cases import FINISHED
 from gateway.store.schema import cases, portal_notifications
 from gateway.store.unit_of_work import Store, UnitOfWork
@@ -105,7 +106,7 @@ def receive_notification(
             )
             opened = open_case_in(uow, new, caller, decision)
             case_id = opened.id
-            # e.g. a permanent exclusion starts the sixth-school-day clock (003).
+            _exclusion_tokens(uow, opened, facts)
             apply_tokens(uow, opened, [f"notification:{facts.routing.notification}"])
         uow.connection.execute(
             portal_notifications.insert().values(
@@ -120,7 +121,7 @@ def receive_notification(
                 notice_late=facts.notice_late,
             )
         )
-        if facts.notice_late and earlier is None:
+        if facts.notice_late and earlier is None and not _notice_is_timed(pack):
             _note_late_notice(uow, case_id, facts)
     return NotificationOutcome(
         notification_id=facts.notification_id,
@@ -194,6 +195,26 @@ def _note_repeat(uow: UnitOfWork, case_id: str, facts: PortalFacts, caller: Clie
         detail=ActionRecorded(action=action),
     )
     uow.outbox.enqueue(messages_for(event, case), uow.now)
+
+
+def _exclusion_tokens(uow: UnitOfWork, case: CaseSummary, facts: PortalFacts) -> None:
+    """Each exclusion moment the notice reports, stamped with when it happened (003 "Section 19:
+    by reason of exclusion"): the 24-hour notice runs from issue to the school's submission, not
+    to when the notice reached the gateway; full-time education is due by the sixth school day
+    counted from the exclusion's first day."""
+    if facts.exclusion_issued_at is None:
+        return
+    apply_tokens(uow, case, ["exclusion:issued"], facts.exclusion_issued_at, facts.routing)
+    if facts.notice_received_at is not None:
+        apply_tokens(uow, case, ["exclusion:notified"], facts.notice_received_at, facts.routing)
+    if facts.exclusion_first_day is not None:
+        first = start_of_day(facts.exclusion_first_day)
+        apply_tokens(uow, case, ["exclusion:first_day"], first, facts.routing)
+
+
+def _notice_is_timed(pack: PolicyPack) -> bool:
+    """Where the pack times the notice as a clock, the clock's "met late" is the record."""
+    return any("exclusion:issued" in rule.starts_on for rule in pack.clocks)
 
 
 def _note_late_notice(uow: UnitOfWork, case_id: str, facts: PortalFacts) -> None:

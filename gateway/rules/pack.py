@@ -122,9 +122,14 @@ class Outcome(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=T
 
 
 # What starts, meets or cancels a clock: "case_opened", "status:<status>",
-# "decision:<outcome>", "action:<kind>", "notification:<portal type>".
+# "decision:<outcome>", "action:<kind>", "notification:<portal type>", and
+# "exclusion:issued|notified|first_day", stamped with the moments an exclusion notice reports
+# (the headteacher issued it, the school submitted it, its first day).
 EventToken = Annotated[
-    str, msgspec.Meta(pattern=r"^(case_opened|(status|decision|action|notification):[a-z0-9_.-]+)$")
+    str,
+    msgspec.Meta(
+        pattern=r"^(case_opened|exclusion:(issued|notified|first_day)|(status|decision|action|notification):[a-z0-9_.-]+)$"
+    ),
 ]
 
 
@@ -137,9 +142,11 @@ class ClockRule(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
     owner: Code | None = None
     calendar: CalendarKind
     length: Annotated[int, msgspec.Meta(ge=1)]
-    starts_on: EventToken
+    starts_on: Annotated[list[EventToken], msgspec.Meta(min_length=1)]
     stops_on: list[EventToken]
     cancels_on: list[EventToken] = []
+    # A recurring promise ("review meetings every six weeks"): meeting it starts the next one.
+    repeats: bool = False
     when: Conditions = Conditions()
     cite: Cite
 
@@ -186,7 +193,7 @@ def _references(pack: PolicyPack, known_thresholds: set[str]) -> list[tuple[str,
     outcome_ids = {o.id for o in pack.outcomes}
     statuses = set(typing.get_args(CaseStatus))
     for clock in pack.clocks:
-        for token in (clock.starts_on, *clock.stops_on, *clock.cancels_on):
+        for token in (*clock.starts_on, *clock.stops_on, *clock.cancels_on):
             kind, _, value = token.partition(":")
             if (kind == "decision" and value not in outcome_ids) or (
                 kind == "status" and value not in statuses

@@ -334,6 +334,12 @@ def local_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(ENGLAND).date()
 
 
+def start_of_day(day: dt.date) -> dt.datetime:
+    """Midnight in England on ``day``, in UTC: when a date-only event (an exclusion's first
+    day) is said to happen."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=ENGLAND).astimezone(dt.UTC)
+
+
 def end_of_day(day: dt.date) -> dt.datetime:
     """23:59:59 in England on ``day``, in UTC (never ambiguous: the clocks change at 01:00)."""
     return dt.datetime.combine(day, END_OF_DAY, tzinfo=ENGLAND).astimezone(dt.UTC)

@@ -41,14 +41,21 @@ def tokens_of(event: Event) -> list[str]:
 
 
 def on_event(
-    uow: UnitOfWork, case: CaseSummary, tokens: list[str], at: dt.datetime
+    uow: UnitOfWork,
+    case: CaseSummary,
+    tokens: list[str],
+    at: dt.datetime,
+    facts: RoutingFacts | None = None,
 ) -> list[tuple[Clock, str]]:
-    """Start, meet or cancel the case's clocks for these tokens; returns (clock, change)."""
+    """Start, meet or cancel the case's clocks for these tokens; returns (clock, change).
+    ``facts`` are what a clock's ``when`` is matched on: the intake's facts where it has them
+    (a permanent exclusion, not a suspension), else the case's reason."""
     pack = uow.pack
     if pack is None or not tokens or not pack.clocks:
         return []
     changes: list[tuple[Clock, str]] = []
     live = uow.clocks.live_for_case(case.id)
+    ended: set[str] = set()
     for clock in live:
         rule = _rule(pack, clock.kind)
         if rule is None:
@@ -56,12 +63,22 @@ def on_event(
         if any(token in rule.stops_on for token in tokens):
             met = _replace(clock, state="met", met_at=at)
             changes.append((met, "met late" if at > clock.due_at else "met"))
+            ended.add(clock.kind)
+            if rule.repeats and not any(token in rule.cancels_on for token in tokens):
+                # The next meeting is due a full period after this one was held.
+                changes.append((_start(pack, rule, case, at), "started"))
         elif any(token in rule.cancels_on for token in tokens):
             changes.append((_replace(clock, state="cancelled", cancelled_at=at), "cancelled"))
-    running_kinds = {c.kind for c in live}
-    facts = RoutingFacts(reason=case.reason)
+            ended.add(clock.kind)
+    restarted = {c.kind for c, change in changes if change == "started"}
+    running_kinds = ({c.kind for c in live} - ended) | restarted
+    facts = facts or RoutingFacts(reason=case.reason)
     for rule in pack.clocks:
-        if rule.starts_on in tokens and rule.id not in running_kinds and matches(rule.when, facts):
+        if (
+            any(token in rule.starts_on for token in tokens)
+            and rule.id not in running_kinds
+            and matches(rule.when, facts)
+        ):
             changes.append((_start(pack, rule, case, at), "started"))
     for clock, change in changes:
         if change == "started":

@@ -37,7 +37,36 @@ def test_a_permanent_exclusion_from_a_special_school_opens_a_send_led_case(api: 
         for e in case["timeline"]
         if e["detail"]["type"] != "clock_changed"
     ]
-    assert kinds == ["case_opened", "decision_recorded", "late_exclusion_notice"]
+    # The pack times the notice, so the clock's "met late" is the record of it.
+    assert kinds == ["case_opened", "decision_recorded"]
+    reports = api.token("reports:read")
+    clocks = {
+        c["kind"]: c
+        for c in api.client.get(
+            "/api/v1/sla/clocks", headers=reports, params={"case_id": outcome["case_id"]}
+        ).json()
+    }
+    notice = clocks["lincs.exclusion.notice"]
+    # Issued Monday 17 November 2025 16:45, submitted Wednesday 19th 09:10: 40 hours.
+    assert (notice["state"], notice["started_at"], notice["due_at"], notice["met_at"]) == (
+        "met",
+        "2025-11-17T16:45:00Z",
+        "2025-11-18T16:45:00Z",
+        "2025-11-19T09:10:00Z",
+    )
+    sixth = clocks["lincs.exclusion.sixth_day"]
+    # First day Tuesday 18th is day one; the sixth school day is Tuesday 25th (GMT).
+    assert (sixth["state"], sixth["due_at"], sixth["owner_team"]) == (
+        "running",
+        "2025-11-25T23:59:59Z",
+        "SEND",
+    )
+    changes = [
+        (e["detail"]["kind"], e["detail"]["change"])
+        for e in case["timeline"]
+        if e["detail"]["type"] == "clock_changed"
+    ]
+    assert ("lincs.exclusion.notice", "met late") in changes
     child = api.client.get(f"/api/v1/children/{outcome['child_id']}", headers=officer).json()
     assert child["name"]["family"] == "Marsh"
 

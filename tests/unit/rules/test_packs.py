@@ -344,7 +344,7 @@ def test_a_clock_on_an_outcome_the_pack_lacks_is_refused() -> None:
         pathlib.Path(__file__).parents[3] / "mappings" / "policies" / "lincolnshire.toml"
     ).read_text()
     broken = text.replace(
-        'starts_on = "decision:not_agreed_at_this_time"', 'starts_on = "decision:maybe"'
+        'starts_on = ["decision:not_agreed_at_this_time"]', 'starts_on = ["decision:maybe"]'
     )
     assert broken != text
     with pytest.raises(PackError, match=r"clock lincs.check_in.three_months: decision:maybe"):
