@@ -15,7 +15,12 @@ from gateway.store.unit_of_work import Store
 def destinations(settings: Settings) -> dict[str, Destination]:
     """Every destination the deployment can reach; adapters register here as they arrive."""
     # Mosaic's SOAP adapter arrives later; until then casenotes are logged (and kept).
-    return {"log": LogDestination(), "mosaic": LogDestination("mosaic")}
+    # Likewise the NHS FHIR adapter: escalations of health's clocks are logged until it is.
+    return {
+        "log": LogDestination(),
+        "mosaic": LogDestination("mosaic"),
+        "nhs": LogDestination("nhs"),
+    }
 
 
 def build_worker(settings: Settings, store: Store) -> Worker:

@@ -87,6 +87,9 @@ class ClockChanged(msgspec.Struct, tag="clock_changed", kw_only=True, frozen=Tru
     change: str
     due_at: dt.datetime
     reason: str | None = None
+    # Whose promise it is: escalations are addressed to them (mappings/data/outbound.toml).
+    agency: str | None = None
+    owner_team: str | None = None
 
 
 EventDetail = (

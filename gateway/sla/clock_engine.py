@@ -107,6 +107,8 @@ def clock_event(clock: Clock, change: str, reason: str | None = None) -> ClockCh
         change=change,
         due_at=clock.due_at,
         reason=reason,
+        agency=clock.agency,
+        owner_team=clock.owner_team,
     )
 
 

@@ -4,15 +4,19 @@ consent wait. The clock starts on Monday 5 January 2026, 09:00 (tests/support.Ma
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from litestar.testing import TestClient
 
 from gateway.app import create_app
 from gateway.settings import Settings
+from gateway.sla.escalation import escalate
 from gateway.store import Store
+from gateway.store.schema import outbox
 from tests.api.conftest import Api
 from tests.support import ManualClock, child_json
 
@@ -174,3 +178,25 @@ def test_lancashire_waits_twelve_weeks_for_consent_before_a_strategy_discussion(
         ("cancelled", "2026-03-30"),
         ("running", "2026-04-06"),
     ]
+
+
+def test_a_breached_health_clock_is_told_to_health_as_well_as_mosaic(authority: Open) -> None:
+    api = authority("sutton")
+    case = Case(api, "otherwise")
+    case.status("awaiting_panel")
+    case.decide("assessment_agreed")
+    case.act("health_advice_requested")
+    case.act("social_care_advice_requested")
+    advance(api, weeks=6, days=1)  # both overdue
+    assert escalate(api.store)[1] >= 2
+    with api.store.engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(outbox.c.destination, outbox.c.payload).where(outbox.c.case_id == case.id)
+        ).all()
+    told: dict[str, set[str]] = {}
+    for destination, payload in rows:
+        detail = (payload if isinstance(payload, dict) else json.loads(payload))["event"]["detail"]
+        if detail["type"] == "clock_changed" and detail["change"] == "breached":
+            told.setdefault(detail["kind"], set()).add(destination)
+    assert told["sutton.advice.health"] == {"mosaic", "nhs"}
+    assert told["sutton.advice.social_care"] == {"mosaic"}
