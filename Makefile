@@ -29,7 +29,7 @@ worker: $(VENV)/.installed
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check gateway adapters mappings tests
+	$(BIN)/ruff format --check gateway adapters mappings simulators tests bench
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy

@@ -22,7 +22,7 @@ from gateway.api.auth import (
 )
 from gateway.api.cases import CaseController
 from gateway.api.children import ChildController
-from gateway.api.deliveries import DeliveryController
+from gateway.api.deliveries import ChildLinkController, DeliveryController
 from gateway.api.deps import provide_pack, provide_store
 from gateway.api.health import live, ready
 from gateway.api.panels import PanelController
@@ -43,6 +43,7 @@ API_ROUTES = [
     CaseController,
     ChildController,
     ChildAttendanceController,
+    ChildLinkController,
     DeliveryController,
     FeedController,
     PanelController,

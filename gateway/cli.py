@@ -11,6 +11,7 @@ import pathlib
 import signal
 import sys
 import threading
+import typing
 from typing import Any
 
 import click
@@ -20,6 +21,7 @@ from rich.table import Table
 
 from gateway.errors import GatewayError
 from gateway.logs import configure_logging
+from gateway.model.delivery import DeliveryStatus
 from gateway.rules.pack import PackError
 from gateway.settings import Settings, SettingsError, load_settings
 from gateway.store import Store, make_engine
@@ -224,7 +226,7 @@ def deliveries() -> None:
 
 
 @deliveries.command("list")
-@click.option("--status", type=click.Choice(["pending", "in_flight", "delivered", "dead"]))
+@click.option("--status", type=click.Choice(typing.get_args(DeliveryStatus)))
 @click.option("--destination", default=None)
 @click.option("--limit", type=int, default=50)
 @pass_context
@@ -235,9 +237,17 @@ def deliveries_list(ctx: Context, status: str | None, destination: str | None, l
     page = list_deliveries(
         ctx.store(), DeliveryFilter(status=status, destination=destination), None, limit
     )
-    table = Table("id", "destination", "kind", "status", "attempts", "last error")
+    table = Table("id", "destination", "kind", "status", "attempts", "child", "last error")
     for d in page.items:
-        table.add_row(d.id, d.destination, d.kind, d.status, str(d.attempts), d.last_error or "")
+        table.add_row(
+            d.id,
+            d.destination,
+            d.kind,
+            d.status,
+            str(d.attempts),
+            d.child_id or "",
+            d.last_error or "",
+        )
     console.print(table)
 
 
@@ -249,7 +259,7 @@ def deliveries_list(ctx: Context, status: str | None, destination: str | None, l
 def deliveries_replay(
     ctx: Context, delivery_ids: tuple[str, ...], all_dead: bool, destination: str | None
 ) -> None:
-    """Put dead deliveries back on the queue."""
+    """Put dead (or parked) deliveries back on the queue."""
     from gateway.delivery.admin import list_deliveries, replay_delivery
     from gateway.store.outbox import DeliveryFilter
 
@@ -268,6 +278,19 @@ def deliveries_replay(
     for delivery_id in ids:
         _domain(lambda delivery_id=delivery_id: replay_delivery(store, delivery_id))
     click.echo(f"replayed {len(ids)} deliver{'y' if len(ids) == 1 else 'ies'}")
+
+
+@deliveries.command("link-mosaic")
+@click.argument("child_id")
+@click.argument("person_id")
+@pass_context
+def deliveries_link_mosaic(ctx: Context, child_id: str, person_id: str) -> None:
+    """Say which Mosaic person a child is, and send the casenotes parked for want of it."""
+    from gateway.delivery.links import link_mosaic_person
+
+    store = ctx.store()
+    released = _domain(lambda: link_mosaic_person(store, child_id, person_id))
+    click.echo(f"linked; {released} parked deliver{'y' if released == 1 else 'ies'} released")
 
 
 @main.group()

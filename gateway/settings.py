@@ -45,6 +45,13 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # Clocks: how early "due soon" is sent, and how often the worker looks.
     clock_due_soon_working_days: int = 5
     escalation_every_seconds: float = 300.0
+    # Mosaic casenotes over SOAP (contracts/mosaic). Without a URL the casenotes wait in the
+    # outbox under "mosaic" and are logged as sent: set it before going live.
+    mosaic_url: str | None = None
+    mosaic_wsdl: str | None = None  # default: contracts/mosaic/casenote.wsdl
+    mosaic_username: str = "s19-gateway"
+    mosaic_password: str = ""
+    mosaic_timeout_seconds: float = 15.0
     # Largest request body accepted, in bytes (feeds have their own limits later).
     max_request_bytes: int = 1_048_576
     # Largest attendance feed, in bytes; streamed to disk, never held whole in memory.

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from gateway.api.auth import scoped
+from gateway.api.deps import ClientRequest, endpoint_of
 from gateway.delivery.admin import list_deliveries, read_delivery, replay_delivery
-from gateway.model.delivery import DeliveryDetail, DeliveryPage, DeliveryStatus
+from gateway.delivery.links import link_mosaic_person
+from gateway.model.delivery import (
+    DeliveryDetail,
+    DeliveryPage,
+    DeliveryStatus,
+    MosaicPersonLink,
+    MosaicPersonLinked,
+)
 from gateway.store.outbox import DeliveryFilter
 from gateway.store.unit_of_work import Store
 
@@ -27,10 +35,13 @@ class DeliveryController(Controller):
         destination: Annotated[str | None, QueryParameter(max_length=32)] = None,
         kind: Annotated[str | None, QueryParameter(max_length=64)] = None,
         case_id: Annotated[str | None, QueryParameter(max_length=36)] = None,
+        child_id: Annotated[str | None, QueryParameter(max_length=36)] = None,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> DeliveryPage:
-        where = DeliveryFilter(status=status, destination=destination, kind=kind, case_id=case_id)
+        where = DeliveryFilter(
+            status=status, destination=destination, kind=kind, case_id=case_id, child_id=child_id
+        )
         return list_deliveries(store, where, cursor, limit)
 
     @get("/{delivery_id:str}", operation_id="read_delivery", sync_to_thread=True, **scoped("admin"))
@@ -46,3 +57,28 @@ class DeliveryController(Controller):
     )
     def replay(self, store: NamedDependency[Store], delivery_id: FromPath[str]) -> DeliveryDetail:
         return replay_delivery(store, delivery_id)
+
+
+class ChildLinkController(Controller):
+    path = "/admin/children"
+    tags = ["admin"]
+
+    @put(
+        "/{child_id:str}/mosaic-person",
+        operation_id="link_mosaic_person",
+        sync_to_thread=True,
+        **scoped("admin"),
+    )
+    def link(
+        self,
+        request: ClientRequest,
+        store: NamedDependency[Store],
+        child_id: FromPath[str],
+        data: JSONBody[MosaicPersonLink],
+    ) -> MosaicPersonLinked:
+        """Which Mosaic person the child is, when Mosaic could not find them by UPN or NHS
+        number. Casenotes parked for want of it go again, in their order."""
+        released = link_mosaic_person(
+            store, child_id, data.person_id, request.user, endpoint_of(request)
+        )
+        return MosaicPersonLinked(child_id=child_id, person_id=data.person_id, released=released)

@@ -27,6 +27,7 @@ from gateway.model.routing import Circumstances, RoutingDecision
 from gateway.rules.engine import RoutingFacts, route
 from gateway.rules.pack import PolicyPack
 from gateway.sla import clock_engine
+from gateway.sla.calendars import local_date
 from gateway.store.cases import CaseFilter
 from gateway.store.unit_of_work import Store, UnitOfWork
 
@@ -98,7 +99,8 @@ def decide(store: Store, case_id: str, decision: Decide, caller: Client, pack: P
         summary = f"Decision: {outcome.id.replace('_', ' ')}. Next: {outcome.next_step}"
         _record(uow, moved, caller, summary, decision.reason, DecisionRecorded(decision=recorded))
         if outcome.follow_up_days:
-            due = (uow.now + dt.timedelta(days=outcome.follow_up_days)).date()
+            # Counted from the date in England: a summer evening is not yet tomorrow.
+            due = local_date(uow.now) + dt.timedelta(days=outcome.follow_up_days)
             action = Action(
                 kind=outcome.follow_up or "follow_up",
                 description=f"{outcome.next_step} (due {due.isoformat()})",

@@ -1,7 +1,7 @@
 """The port every outbound adapter implements, and the two ways a send can fail.
 
 Adapters classify their own errors once, at the edge (a SOAP fault, an HTTP 503, an
-OperationOutcome): the worker only ever sees TransientFailure or PermanentFailure.
+OperationOutcome): the worker only ever sees TransientFailure, PermanentFailure or HeldForAttention.
 """
 
 from __future__ import annotations
@@ -17,6 +17,11 @@ class TransientFailure(Exception):
 
 class PermanentFailure(Exception):
     """Will never succeed as it stands: the message goes to dead letter with this text."""
+
+
+class HeldForAttention(Exception):
+    """Cannot go until a person acts (the far end does not know this child): the message is
+    parked with this text, and the child's later messages to the same place wait behind it."""
 
 
 class Destination(Protocol):

@@ -8,25 +8,39 @@ from gateway.delivery.log_destination import LogDestination
 from gateway.delivery.ports import Destination
 from gateway.delivery.retry_policy import RetryPolicy
 from gateway.delivery.worker import Worker
+from gateway.rules.pack import load_pack
 from gateway.settings import Settings
 from gateway.store.unit_of_work import Store
 
 
-def destinations(settings: Settings) -> dict[str, Destination]:
-    """Every destination the deployment can reach; adapters register here as they arrive."""
-    # Mosaic's SOAP adapter arrives later; until then casenotes are logged (and kept).
-    # Likewise the NHS FHIR adapter: escalations of health's clocks are logged until it is.
-    return {
+def destinations(settings: Settings, store: Store) -> dict[str, Destination]:
+    """Every destination the deployment can reach. One not configured yet is a log line
+    standing in for it, so its messages are still written, ordered and kept."""
+    found: dict[str, Destination] = {
         "log": LogDestination(),
         "mosaic": LogDestination("mosaic"),
+        # The NHS FHIR adapter: escalations of health's clocks are logged until it is set up.
         "nhs": LogDestination("nhs"),
     }
+    if settings.mosaic_url:
+        from adapters.mosaic.client import MosaicClient
+        from adapters.mosaic.destination import MosaicDestination
+
+        client = MosaicClient(
+            settings.mosaic_url,
+            settings.mosaic_username,
+            settings.mosaic_password,
+            timeout_seconds=settings.mosaic_timeout_seconds,
+            wsdl=settings.mosaic_wsdl,
+        )
+        found["mosaic"] = MosaicDestination(store, client, store.pack or load_pack(settings.policy))
+    return found
 
 
 def build_worker(settings: Settings, store: Store) -> Worker:
     return Worker(
         store,
-        destinations(settings),
+        destinations(settings, store),
         RetryPolicy(
             max_attempts=settings.delivery_max_attempts,
             base_seconds=settings.delivery_backoff_base_seconds,

@@ -14,7 +14,12 @@ from collections.abc import Callable, Mapping
 import structlog
 import tenacity
 
-from gateway.delivery.ports import Destination, PermanentFailure, TransientFailure
+from gateway.delivery.ports import (
+    Destination,
+    HeldForAttention,
+    PermanentFailure,
+    TransientFailure,
+)
 from gateway.delivery.retry_policy import RetryPolicy
 from gateway.logs import error_fields
 from gateway.model.delivery import AttemptOutcome
@@ -112,6 +117,8 @@ class Worker:
             outcome, error = "transient", _describe(exc)
         except PermanentFailure as exc:
             outcome, error = "permanent", _describe(exc)
+        except HeldForAttention as exc:
+            outcome, error = "parked", _describe(exc)
         except Exception as exc:  # an adapter bug: keep the message, say what happened
             log.error(
                 "destination raised an unclassified error",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
-DeliveryStatus = Literal["pending", "in_flight", "delivered", "dead"]
-AttemptOutcome = Literal["delivered", "transient", "permanent", "released"]
+# "parked": held until a person acts (a child the far end does not know); it holds back the
+# same child's later messages to that destination, as an unfinished one does.
+DeliveryStatus = Literal["pending", "in_flight", "delivered", "dead", "parked"]
+AttemptOutcome = Literal["delivered", "transient", "permanent", "released", "parked"]
 
 
 class OutboundMessage(msgspec.Struct, kw_only=True, frozen=True):
@@ -41,6 +43,7 @@ class Delivery(msgspec.Struct, kw_only=True, frozen=True):
     next_attempt_at: dt.datetime | None
     last_error: str | None
     case_id: str | None
+    child_id: str | None
     created_at: dt.datetime
     delivered_at: dt.datetime | None
 
@@ -53,3 +56,14 @@ class DeliveryDetail(Delivery, kw_only=True, frozen=True):
 class DeliveryPage(msgspec.Struct, kw_only=True, frozen=True):
     items: list[Delivery]
     next_cursor: str | None
+
+
+class MosaicPersonLink(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    # Mosaic person ids are digits (contracts/mosaic/casenote.xsd PersonId).
+    person_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,12}$")]
+
+
+class MosaicPersonLinked(msgspec.Struct, kw_only=True, frozen=True):
+    child_id: str
+    person_id: str
+    released: int  # parked casenotes sent again

@@ -90,6 +90,7 @@ class ClockChanged(msgspec.Struct, tag="clock_changed", kw_only=True, frozen=Tru
     # Whose promise it is: escalations are addressed to them (mappings/data/outbound.toml).
     agency: str | None = None
     owner_team: str | None = None
+    policy_ref: str | None = None  # the seed and section the promise comes from
 
 
 EventDetail = (

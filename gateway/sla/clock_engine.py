@@ -109,6 +109,7 @@ def clock_event(clock: Clock, change: str, reason: str | None = None) -> ClockCh
         reason=reason,
         agency=clock.agency,
         owner_team=clock.owner_team,
+        policy_ref=clock.policy_ref,
     )
 
 

@@ -53,6 +53,21 @@ class ChildRepository:
         ).first()
         return None if row is None else _child(row._mapping)
 
+    def set_mosaic_person(self, child_id: str, person_id: str, now: dt.datetime) -> None:
+        """Which Mosaic person the child is; one person is one child."""
+        other = self._connection.execute(
+            sa.select(children.c.id).where(
+                children.c.mosaic_person_id == person_id, children.c.id != child_id
+            )
+        ).scalar()
+        if other is not None:
+            raise Conflict(f"Mosaic person {person_id} is already linked to child {other}")
+        self._connection.execute(
+            children.update()
+            .where(children.c.id == child_id)
+            .values(mosaic_person_id=person_id, updated_at=now)
+        )
+
 
 def _row(details: ChildDetails) -> dict[str, Any]:
     ids = details.identifiers

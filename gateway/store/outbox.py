@@ -43,11 +43,15 @@ class ClaimedMessage(msgspec.Struct, kw_only=True, frozen=True):
     attempt: int
 
 
+UNFINISHED = ("pending", "in_flight", "parked")
+
+
 class DeliveryFilter(msgspec.Struct, kw_only=True, frozen=True):
     status: str | None = None
     destination: str | None = None
     kind: str | None = None
     case_id: str | None = None
+    child_id: str | None = None
 
 
 class OutboxRepository:
@@ -74,6 +78,12 @@ class OutboxRepository:
         ]
         if not rows:
             return 0
+        if self._dialect != "postgresql":
+            # SQLite has no identity for a non-key column; its writers are serialised, so the
+            # next position is safe to read here.
+            top = self._connection.execute(sa.select(sa.func.max(outbox.c.position))).scalar()
+            for offset, row in enumerate(rows, start=1):
+                row["position"] = (top or 0) + offset
         insert = (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(outbox)
         added = self._connection.execute(
             insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
@@ -97,10 +107,24 @@ class OutboxRepository:
             sa.and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= now),
             sa.and_(outbox.c.status == "in_flight", outbox.c.claimed_until < now),
         )
+        # A child's messages reach each destination in the order they were written: one waits
+        # while an earlier one for the same child and destination is unfinished (pending,
+        # retrying, in flight or parked). Dead letters do not hold the rest back.
+        earlier = outbox.alias("earlier")
+        waiting_behind = (
+            sa.select(earlier.c.id)
+            .where(
+                earlier.c.destination == outbox.c.destination,
+                earlier.c.child_id == outbox.c.child_id,
+                earlier.c.position < outbox.c.position,
+                earlier.c.status.in_(UNFINISHED),
+            )
+            .exists()
+        )
         ids = (
             self._connection.execute(
                 sa.select(outbox.c.id)
-                .where(due)
+                .where(due, ~waiting_behind)
                 .order_by(outbox.c.next_attempt_at, outbox.c.created_at)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
@@ -215,6 +239,8 @@ class OutboxRepository:
         elif outcome == "released":
             # Handed back unsent (graceful shutdown): the attempt does not count.
             values |= {"status": "pending", "attempts": outbox.c.attempts - 1}
+        elif outcome == "parked":
+            values |= {"status": "parked", "next_attempt_at": None, "last_error": error}
         elif retry_at is not None:
             values |= {"status": "pending", "next_attempt_at": retry_at, "last_error": error}
         else:
@@ -271,7 +297,7 @@ class OutboxRepository:
         self, where: DeliveryFilter, cursor: str | None, limit: int
     ) -> tuple[list[Delivery], str | None]:
         query = sa.select(outbox)
-        for column in ("status", "destination", "kind", "case_id"):
+        for column in ("status", "destination", "kind", "case_id", "child_id"):
             value = getattr(where, column)
             if value is not None:
                 query = query.where(outbox.c[column] == value)
@@ -289,16 +315,32 @@ class OutboxRepository:
         return items, (encode_cursor(items[-1].created_at, items[-1].id) if more else None)
 
     def replay(self, delivery_id: str, now: dt.datetime) -> DeliveryDetail:
-        """A dead message goes back to the queue with a fresh set of attempts."""
+        """A dead or parked message goes back to the queue with a fresh set of attempts."""
         result = self._connection.execute(
             outbox.update()
-            .where(outbox.c.id == delivery_id, outbox.c.status == "dead")
+            .where(outbox.c.id == delivery_id, outbox.c.status.in_(("dead", "parked")))
             .values(status="pending", attempts=0, next_attempt_at=now)
         )
         if result.rowcount != 1:
             current = self.get(delivery_id)  # raises NotFound for an unknown id
-            raise Conflict(f"only a dead delivery can be replayed; this one is {current.status}")
+            raise Conflict(
+                f"only a dead or parked delivery can be replayed; this one is {current.status}"
+            )
         return self.get(delivery_id)
+
+    def release_parked(self, destination: str, child_id: str, now: dt.datetime) -> int:
+        """Once a person has resolved what parked them, a child's parked messages to one
+        destination go again, in their order."""
+        result = self._connection.execute(
+            outbox.update()
+            .where(
+                outbox.c.destination == destination,
+                outbox.c.child_id == child_id,
+                outbox.c.status == "parked",
+            )
+            .values(status="pending", attempts=0, next_attempt_at=now)
+        )
+        return int(result.rowcount)
 
     def backlog(self) -> dict[str, dict[str, int]]:
         """Count of undelivered messages per destination and status."""

@@ -110,8 +110,12 @@ outbox = sa.Table(
     sa.Column("claimed_until", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("delivered_at", UTCDateTime),
+    # Enqueue order, which is the order a child's messages reach each destination in: an
+    # identity on PostgreSQL, max + 1 on SQLite (whose writers are serialised).
+    sa.Column("position", sa.BigInteger, sa.Identity(), nullable=False),
     sa.Index("ix_outbox_due", "status", "next_attempt_at"),
     sa.Index("ix_outbox_destination_status", "destination", "status"),
+    sa.Index("ix_outbox_child_order", "destination", "child_id", "position"),
 )
 
 delivery_attempts = sa.Table(

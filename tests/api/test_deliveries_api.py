@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import sqlalchemy as sa
+
 from gateway.delivery.retry_policy import RetryPolicy
 from gateway.delivery.worker import Worker
+from gateway.store.schema import audit_log
 from tests.api.conftest import Api
 from tests.api.test_cases_api import open_case, register_child
 from tests.integration.destinations import RecordingDestination, RejectingDestination
@@ -55,3 +58,59 @@ def test_dead_delivery_is_listed_inspected_and_replayed(api: Api) -> None:
     ).json()["items"]
     assert len(left) >= 1  # the routing and clock notes, still dead: only one was replayed
     assert ready["outbox"] == {"mosaic": {"dead": len(left)}}
+
+
+def test_a_parked_casenote_is_listed_and_released_by_linking_the_child(api: Api) -> None:
+    from adapters.mosaic.client import MosaicClient
+    from adapters.mosaic.destination import MosaicDestination
+    from simulators.mosaic import running_mosaic
+
+    admin = api.token("admin", "cases:write")
+    child_id = register_child(api, admin)
+    open_case(api, admin, child_id)
+    with running_mosaic(username="gw", password="pw") as mosaic:
+        client = MosaicClient(mosaic.url, "gw", "pw", wsdl=mosaic.wsdl_path)
+        destination = MosaicDestination(api.store, client, None)
+        work = Worker(
+            api.store,
+            {"mosaic": destination},
+            RetryPolicy(max_attempts=2, base_seconds=1, cap_seconds=1),
+            lease=dt.timedelta(minutes=1),
+            inline_retries=0,
+        )
+        work.drain()
+        listed = api.client.get(
+            "/api/v1/admin/deliveries",
+            headers=admin,
+            params={"status": "parked", "child_id": child_id},
+        ).json()["items"]
+        assert [(d["child_id"], d["destination"]) for d in listed] == [(child_id, "mosaic")]
+        assert "link the child to a Mosaic person" in listed[0]["last_error"]
+        assert mosaic.notes == []
+
+        url = f"/api/v1/admin/children/{child_id}/mosaic-person"
+        refused = api.client.put(url, headers=admin, json={"person_id": "P-1"})
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["field"] == "person_id"
+        officer = api.token("cases:write")
+        assert api.client.put(url, headers=officer, json={"person_id": "7"}).status_code == 403
+
+        mosaic.add_person("7")
+        linked = api.client.put(url, headers=admin, json={"person_id": "7"})
+        assert linked.status_code == 200, linked.text
+        assert linked.json() == {"child_id": child_id, "person_id": "7", "released": 1}
+        with api.store.engine.connect() as connection:
+            audited = connection.execute(
+                sa.select(audit_log.c.action).where(audit_log.c.child_id == child_id)
+            ).scalars()
+            assert "link" in list(audited)
+        work.drain()
+        assert {n.person_id for n in mosaic.notes} == {"7"}
+        assert len(mosaic.notes) >= 3
+
+        other = register_child(api, admin, 2)
+        taken = api.client.put(
+            f"/api/v1/admin/children/{other}/mosaic-person", headers=admin, json={"person_id": "7"}
+        )
+        assert taken.status_code == 409
+        assert "already linked" in taken.json()["detail"]

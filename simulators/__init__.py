@@ -1,0 +1,1 @@
+"""Loopback stand-ins for the systems the gateway talks to, used by the tests and the demo."""
