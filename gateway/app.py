@@ -13,6 +13,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from adapters.mis.readers import mis_readers
 from adapters.portal.reader import read_notification
 from gateway import __version__
+from gateway.api.advice import AdviceController, AssessmentController, SharingController
 from gateway.api.attendance import ChildAttendanceController, FeedController
 from gateway.api.auth import (
     SECURITY_SCHEME,
@@ -24,6 +25,7 @@ from gateway.api.cases import CaseController
 from gateway.api.children import ChildController
 from gateway.api.deliveries import ChildLinkController, DeliveryController
 from gateway.api.deps import provide_pack, provide_store
+from gateway.api.fhir import fhir_router
 from gateway.api.health import live, ready
 from gateway.api.panels import PanelController
 from gateway.api.portal import PortalController
@@ -40,6 +42,9 @@ from gateway.store.engine import make_engine
 from gateway.store.unit_of_work import Store
 
 API_ROUTES = [
+    AdviceController,
+    AssessmentController,
+    SharingController,
     CaseController,
     ChildController,
     ChildAttendanceController,
@@ -98,7 +103,7 @@ def create_app(
         },
     )
     return Litestar(
-        route_handlers=[live, ready, api],
+        route_handlers=[live, ready, api, fhir_router(provide_store, provide_pack)],
         middleware=[
             RequestContextMiddleware,
             DefineMiddleware(BearerAuthentication, exclude=[r"^/health/"]),

@@ -52,6 +52,13 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     mosaic_username: str = "s19-gateway"
     mosaic_password: str = ""
     mosaic_timeout_seconds: float = 15.0
+    # NHS advice requests as FHIR (BaRS-style message Bundles POSTed to <url>/$process-message).
+    # Without a URL they wait in the outbox under "nhs" and are logged as sent.
+    nhs_fhir_url: str | None = None
+    nhs_timeout_seconds: float = 15.0
+    # Where this gateway's FHIR facade is reached from outside, named in each message so NHS
+    # teams know where to answer (MessageHeader.source.endpoint).
+    public_base_url: str = "http://127.0.0.1:8000"
     # Largest request body accepted, in bytes (feeds have their own limits later).
     max_request_bytes: int = 1_048_576
     # Largest attendance feed, in bytes; streamed to disk, never held whole in memory.

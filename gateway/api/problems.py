@@ -62,7 +62,10 @@ def problem_response(
     **extra: Any,
 ) -> Response[Any]:
     """The one way a problem+json answer is made (controllers with extra members pass a
-    Problem subclass as ``kind``)."""
+    Problem subclass as ``kind``). Under /fhir the same problem leaves as a FHIR
+    OperationOutcome, which is what a FHIR client reads."""
+    if request.url.path.startswith(FHIR_PREFIX):
+        return operation_outcome_response(status, detail, errors or [], headers)
     problem = kind(
         type=TYPE_BASE + slug,
         title=title,
@@ -76,6 +79,40 @@ def problem_response(
         content=msgspec.json.encode(problem),
         status_code=status,
         media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+FHIR_PREFIX = "/fhir/"
+# http://hl7.org/fhir/valueset-issue-type.html, by HTTP status.
+ISSUE_CODES = {
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    409: "conflict",
+    412: "conflict",
+    413: "too-costly",
+    415: "not-supported",
+    422: "business-rule",
+    429: "throttled",
+}
+
+
+def operation_outcome_response(
+    status: int, detail: str, errors: list[FieldError], headers: dict[str, str] | None
+) -> Response[Any]:
+    code = ISSUE_CODES.get(status, "exception" if status >= 500 else "processing")
+    issue: dict[str, Any] = {"severity": "error", "code": code, "diagnostics": detail}
+    expressions = [e.field for e in errors if e.field]
+    if expressions:
+        issue["expression"] = expressions
+    outcome = {"resourceType": "OperationOutcome", "issue": [issue]}
+    return Response(
+        content=msgspec.json.encode(outcome),
+        status_code=status,
+        media_type="application/fhir+json",
         headers=headers,
     )
 

@@ -115,6 +115,11 @@ def decide(store: Store, case_id: str, decision: Decide, caller: Client, pack: P
                 None,
                 ActionRecorded(action=action),
             )
+        if outcome.requests_advice:
+            # A decision to assess asks the advisers in the same transaction (Sutton 004, 3.).
+            from gateway.advice.requests import request_advice_in
+
+            request_advice_in(uow, moved, list(outcome.requests_advice), caller, pack)
         return _full(uow, case_id)
 
 

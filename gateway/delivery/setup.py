@@ -34,6 +34,16 @@ def destinations(settings: Settings, store: Store) -> dict[str, Destination]:
             wsdl=settings.mosaic_wsdl,
         )
         found["mosaic"] = MosaicDestination(store, client, store.pack or load_pack(settings.policy))
+    if settings.nhs_fhir_url:
+        from adapters.nhs.destination import NhsDestination
+
+        found["nhs"] = NhsDestination(
+            store,
+            settings.nhs_fhir_url,
+            store.pack or load_pack(settings.policy),
+            facade_base_url=settings.public_base_url,
+            timeout_seconds=settings.nhs_timeout_seconds,
+        )
     return found
 
 

@@ -50,11 +50,17 @@ class Authority(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
     id: Annotated[str, msgspec.Meta(pattern=r"^[a-z_]+$")]
     name: str
     seed: str
+    # The DfE local authority number: how the authority names itself to other agencies.
+    la_code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{3}$")] | None = None
 
 
 class Team(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     name: str
     cite: Cite
+    # The team an EHC needs-assessment adviser's request goes to, and for an NHS team its ODS
+    # code (the FHIR performer).
+    adviser: Literal["health", "social_care", "education", "educational_psychology"] | None = None
+    ods: Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9]{3,10}$")] | None = None
 
 
 class Panel(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -118,6 +124,10 @@ class Outcome(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=T
     next_step: Annotated[str, msgspec.Meta(min_length=10)]
     follow_up_days: int | None = None  # e.g. the three-month check-in (Lincolnshire step 6)
     follow_up: str | None = None
+    # A decision to assess asks these advisers for advice (Sutton 004, 3.).
+    requests_advice: list[
+        Literal["health", "social_care", "education", "educational_psychology"]
+    ] = []
     cite: Cite
 
 

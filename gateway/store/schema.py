@@ -315,3 +315,56 @@ clocks = sa.Table(
     sa.Column("breach_sent_at", UTCDateTime),
     sa.Index("ix_clocks_state_due", "state", "due_at"),
 )
+
+# EHC needs-assessment advice: one row per adviser asked (gateway/model/advice.py); its id is
+# the FHIR ServiceRequest's and Task's id on the facade.
+advice_requests = sa.Table(
+    "advice_requests",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("case_id", Id, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("child_id", Id, sa.ForeignKey("children.id"), nullable=False),
+    sa.Column("adviser", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("performer", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("requested_at", UTCDateTime, nullable=False),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.Column("business_status", sa.String(200)),
+    sa.Column("held_reason", sa.Text),
+    sa.Column("status_reason", sa.Text),
+    sa.Column("completed_at", UTCDateTime),
+    sa.Column("notes", JSONDocument, nullable=False),
+    sa.Column("documents", JSONDocument, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("ix_advice_requests_performer_status", "performer", "status"),
+)
+
+advice_documents = sa.Table(
+    "advice_documents",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column(
+        "advice_request_id", Id, sa.ForeignKey("advice_requests.id"), nullable=False, index=True
+    ),
+    sa.Column("content_type", sa.String(40), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("author", sa.String(200)),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+# What a family agreed may be shared with each agency (004 "tell us once"); the latest word.
+sharing_decisions = sa.Table(
+    "sharing_decisions",
+    metadata,
+    sa.Column("child_id", Id, sa.ForeignKey("children.id"), primary_key=True),
+    sa.Column("agency", sa.String(32), primary_key=True),
+    sa.Column("agreed", sa.Boolean, nullable=False),
+    sa.Column("categories", JSONDocument, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("recorded_by", sa.String(200), nullable=False),
+    sa.Column("source", sa.String(200), nullable=False),
+)

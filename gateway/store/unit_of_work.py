@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from gateway.clock import Clock, SystemClock
 from gateway.rules.pack import PolicyPack
+from gateway.store.advice import AdviceRepository, SharingRepository
 from gateway.store.attendance import AttendanceRepository
 from gateway.store.audit import AuditRepository
 from gateway.store.cases import CaseRepository
@@ -40,6 +41,8 @@ class UnitOfWork:
         self.timeline = TimelineRepository(connection)
         self.attendance = AttendanceRepository(connection)
         self.clocks = ClockRepository(connection)
+        self.advice = AdviceRepository(connection)
+        self.sharing = SharingRepository(connection)
 
 
 class Store:

@@ -119,30 +119,42 @@ def test_sutton_times_each_advisers_six_weeks_separately(authority: Open) -> Non
     api = authority("sutton")
     case = Case(api, "otherwise")
     case.status("awaiting_panel")
-    case.decide("assessment_agreed")
-    advance(api, days=1)  # Tuesday 6 January: requests go out to health and social care
-    case.act("health_advice_requested")
-    case.act("social_care_advice_requested")
-    advance(api, days=3)  # Friday 9th: EP
-    case.act("ep_advice_requested")
-    assert case.states("sutton.advice.health") == [("running", "2026-02-17")]
-    assert case.states("sutton.advice.social_care") == [("running", "2026-02-17")]
-    assert case.states("sutton.advice.educational_psychology") == [("running", "2026-02-20")]
-    assert case.clocks("sutton.advice.education") == []  # never requested, never timed
+    case.decide("assessment_agreed")  # asks all four advisers (the pack's outcome)
+    # Monday 5 January + six weeks: Monday 16 February. Health is held: no sharing record.
+    assert case.states("sutton.advice.social_care") == [("running", "2026-02-16")]
+    assert case.states("sutton.advice.education") == [("running", "2026-02-16")]
+    assert case.states("sutton.advice.educational_psychology") == [("running", "2026-02-16")]
+    assert case.clocks("sutton.advice.health") == []  # not requested yet, so not timed
 
-    advance(api, days=40)  # Wednesday 18 February: health answers a day late
-    case.act("health_advice_received")
-    [health] = case.clocks("sutton.advice.health")
-    assert (health["state"], health["agency"]) == ("met", "health")
+    advance(api, days=1)  # Tuesday 6 January: the family agrees to share with health
+    child_id = api.client.get(case.url, headers=case.headers).json()["child_id"]
+    shared = api.client.put(
+        f"/api/v1/children/{child_id}/sharing/health",
+        headers=case.headers,
+        json={"agreed": True, "categories": ["identity", "send"], "source": "request form"},
+    )
+    assert shared.status_code == 200, shared.text
+    assert case.states("sutton.advice.health") == [("running", "2026-02-17")]
+
+    advance(api, days=42)  # Tuesday 17 February: social care answers a day late
+    requests = api.client.get(f"{case.url}/advice-requests", headers=case.headers).json()
+    social = next(r for r in requests if r["adviser"] == "social_care")
+    answered = api.client.patch(
+        f"/api/v1/advice-requests/{social['id']}",
+        headers=case.headers,
+        json={"status": "completed", "note": "Early Help Assessment attached in Mosaic"},
+    )
+    assert answered.status_code == 200, answered.text
+    [met] = case.clocks("sutton.advice.social_care")
+    assert (met["state"], met["agency"]) == ("met", "social_care")
     timeline = api.client.get(f"{case.url}/timeline", headers=case.headers).json()
     changes = [
         (e["detail"]["kind"], e["detail"]["change"])
         for e in timeline
         if e["detail"]["type"] == "clock_changed"
     ]
-    assert ("sutton.advice.health", "met late") in changes
-    assert ("sutton.advice.social_care", "met late") not in changes
-    assert case.states("sutton.advice.social_care") == [("running", "2026-02-17")]
+    assert ("sutton.advice.social_care", "met late") in changes
+    assert case.states("sutton.advice.health") == [("running", "2026-02-17")]
 
 
 @pytest.mark.parametrize("outcome", ["assessment_not_agreed", "plan_not_required"])
@@ -183,20 +195,25 @@ def test_lancashire_waits_twelve_weeks_for_consent_before_a_strategy_discussion(
 def test_a_breached_health_clock_is_told_to_health_as_well_as_mosaic(authority: Open) -> None:
     api = authority("sutton")
     case = Case(api, "otherwise")
+    child_id = api.client.get(case.url, headers=case.headers).json()["child_id"]
+    api.client.put(
+        f"/api/v1/children/{child_id}/sharing/health",
+        headers=case.headers,
+        json={"agreed": True, "categories": ["identity"], "source": "request form"},
+    )
     case.status("awaiting_panel")
     case.decide("assessment_agreed")
-    case.act("health_advice_requested")
-    case.act("social_care_advice_requested")
-    advance(api, weeks=6, days=1)  # both overdue
-    assert escalate(api.store)[1] >= 2
+    advance(api, weeks=6, days=1)  # every adviser overdue
+    assert escalate(api.store)[1] >= 4
     with api.store.engine.connect() as connection:
         rows = connection.execute(
             sa.select(outbox.c.destination, outbox.c.payload).where(outbox.c.case_id == case.id)
         ).all()
     told: dict[str, set[str]] = {}
     for destination, payload in rows:
-        detail = (payload if isinstance(payload, dict) else json.loads(payload))["event"]["detail"]
-        if detail["type"] == "clock_changed" and detail["change"] == "breached":
+        body = payload if isinstance(payload, dict) else json.loads(payload)
+        detail = (body.get("event") or {}).get("detail") or {}
+        if detail.get("type") == "clock_changed" and detail["change"] == "breached":
             told.setdefault(detail["kind"], set()).add(destination)
     assert told["sutton.advice.health"] == {"mosaic", "nhs"}
     assert told["sutton.advice.social_care"] == {"mosaic"}
