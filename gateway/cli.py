@@ -280,6 +280,19 @@ def deliveries_replay(
     click.echo(f"replayed {len(ids)} deliver{'y' if len(ids) == 1 else 'ies'}")
 
 
+@deliveries.command("discard")
+@click.argument("delivery_id")
+@click.option("--reason", required=True, help="Why it will never be sent (kept with it).")
+@pass_context
+def deliveries_discard(ctx: Context, delivery_id: str, reason: str) -> None:
+    """Give up on a dead or parked delivery so the child's later messages can go."""
+    from gateway.delivery.admin import discard_delivery
+
+    store = ctx.store()
+    _domain(lambda: discard_delivery(store, delivery_id, reason, "cli"))
+    click.echo(f"discarded {delivery_id}")
+
+
 @deliveries.command("link-mosaic")
 @click.argument("child_id")
 @click.argument("person_id")

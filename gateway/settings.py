@@ -32,7 +32,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # it; a deployment creates its clients explicitly).
     bootstrap_admin: bool = False
     # Delivery: attempts before a message is dead-lettered, and the persistent back-off.
-    delivery_max_attempts: int = 8
+    # 12 attempts at 30 s doubling to a 6-hour cap span about a day: an outage of hours waits.
+    delivery_max_attempts: int = 12
     delivery_backoff_base_seconds: float = 30.0
     delivery_backoff_cap_seconds: float = 6 * 3600.0
     # Quick retries inside one attempt, for blips that last a second or two.

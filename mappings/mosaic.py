@@ -19,13 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
 import msgspec
 
 from gateway.cases.lifecycle import lifecycle
 from gateway.model.case import CaseSummary
+from gateway.model.child import Child
 from gateway.model.events import (
     ActionRecorded,
     CaseOpened,
@@ -106,11 +107,15 @@ def casenote_for(
     person_id: str,
     source_reference: str,
     pack: PolicyPack | None,
+    withheld: Sequence[str] = (),
 ) -> Casenote:
     """The casenote for one outbox message (gateway/delivery/routes.py builds the payload).
 
     The payload is checked against the gateway's own Structs here, at the boundary, so a
     malformed message fails once with the field named instead of producing a misleading note.
+    ``withheld`` are the child's own identifying strings (names, date of birth as people write
+    it, UPN, NHS number; see ``identifying_strings``): free text a referrer typed may hold them,
+    and they are taken out wherever they appear.
     """
     if not 1 <= len(source_reference) <= REFERENCE_LIMIT:
         raise UnmappableMessage("source_reference", f"must be 1 to {REFERENCE_LIMIT} characters")
@@ -137,10 +142,10 @@ def casenote_for(
         person_id=person_id,
         casenote_type=draft.casenote_type,
         event_date=event.at,
-        author_worker=_clip(_one_line(event.actor), SUBJECT_LIMIT) or None,
+        author_worker=_clip(_withhold(_one_line(event.actor), withheld), SUBJECT_LIMIT) or None,
         author_team=draft.author_team,
-        subject=_clip(_redact(_one_line(draft.subject)), SUBJECT_LIMIT),
-        body=_clip(_redact(_plain("\n".join(draft.lines))), BODY_LIMIT),
+        subject=_clip(_withhold(_redact(_one_line(draft.subject)), withheld), SUBJECT_LIMIT),
+        body=_clip(_withhold(_redact(_plain("\n".join(draft.lines))), withheld), BODY_LIMIT),
         source_system=SOURCE_SYSTEM,
         source_reference=source_reference,
     )
@@ -616,8 +621,9 @@ def _due(at: dt.datetime) -> str:
 
 # Characters XML 1.0 cannot carry: the SOAP call would be refused for them.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_UPN_LIKE = re.compile(r"\b[A-Za-z]\d{11}[0-9A-Za-z]\b")
-_NHS_LIKE = re.compile(r"\b\d{3}[ -]?\d{3}[ -]?\d{4}\b")
+# Digit lookarounds, not \b: "nhs#9434765919x" and "r925200126001_A" are still numbers.
+_UPN_LIKE = re.compile(r"(?<![0-9A-Za-z])[A-Za-z]\d{11}[0-9A-Za-z](?![0-9A-Za-z])")
+_NHS_LIKE = re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")
 
 
 def _line(label: str, value: str | None) -> str | None:
@@ -668,6 +674,42 @@ def _redact(text: str) -> str:
         return "[NHS number removed]" if nhs_number_problem(digits) is None else match[0]
 
     return _NHS_LIKE.sub(nhs, _UPN_LIKE.sub(upn, text))
+
+
+def identifying_strings(child: Child) -> list[str]:
+    """What identifies this child in text: names, the date of birth in the ways people write
+    it, UPN and NHS number (spaced as well). Names shorter than three letters are left, since
+    removing "Al" would remove it from every word."""
+    found: list[str] = []
+    if child.name is not None:
+        for name in (child.name.given, child.name.family, child.name.preferred):
+            if name and len(name) >= 3:
+                found.append(name)
+    born = child.date_of_birth
+    if born is not None:
+        found += [
+            born.isoformat(),
+            f"{born:%d/%m/%Y}",
+            f"{born.day}/{born.month}/{born.year}",
+            f"{born:%d-%m-%Y}",
+            f"{born:%d.%m.%Y}",
+            f"{born.day} {born:%B %Y}",
+            f"{born:%d %B %Y}",
+            f"{born.day} {born:%b %Y}",
+        ]
+    ids = child.identifiers
+    if ids.upn:
+        found.append(ids.upn)
+    if ids.nhs_number:
+        n = ids.nhs_number
+        found += [n, f"{n[:3]} {n[3:6]} {n[6:]}", f"{n[:3]}-{n[3:6]}-{n[6:]}"]
+    return sorted(set(found), key=len, reverse=True)
+
+
+def _withhold(text: str, withheld: Sequence[str]) -> str:
+    for value in withheld:
+        text = re.sub(re.escape(value), "[withheld]", text, flags=re.IGNORECASE)
+    return text
 
 
 def _clip(text: str, limit: int) -> str:

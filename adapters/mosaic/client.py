@@ -23,10 +23,13 @@ NS = "http://mosaic.example/services/casenote/v1"
 BINDING = f"{{{NS}}}CasenoteBinding"
 DEFAULT_WSDL = pathlib.Path(__file__).parents[2] / "contracts" / "mosaic" / "casenote.wsdl"
 
-# Fault codes (contracts/mosaic/casenote.xsd FaultCode) worth another attempt.
-TRANSIENT_CODES = frozenset({"UNAVAILABLE", "INTERNAL"})
-# HTTP statuses a proxy or a busy server gives for a while, then stops giving.
-TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+# Fault codes (contracts/mosaic/casenote.xsd FaultCode) worth another attempt. NOT_AUTHORISED
+# is the whole service refusing us (a rotated password), not this casenote: it waits for the
+# credentials to be put right instead of killing every message it meets.
+TRANSIENT_CODES = frozenset({"UNAVAILABLE", "INTERNAL", "NOT_AUTHORISED"})
+# HTTP statuses a proxy or a busy server gives for a while, then stops giving; 401/403 for
+# the same reason as NOT_AUTHORISED.
+TRANSIENT_STATUSES = frozenset({401, 403, 408, 425, 429, 500, 502, 503, 504})
 
 
 class MosaicError(Exception):
@@ -92,6 +95,8 @@ class MosaicClient:
     def add_casenote(self, casenote: dict[str, Any]) -> str:
         """Store a casenote; returns Mosaic's casenote id."""
         answer = self._call(self._service.AddCasenote, casenote=casenote)
+        if answer is None or getattr(answer, "casenoteId", None) is None:
+            raise MosaicUnreachable("Mosaic gave an empty answer to AddCasenote")
         return str(answer.casenoteId)
 
     def casenote_by_reference(self, reference: str) -> StoredCasenote | None:
@@ -111,8 +116,10 @@ class MosaicClient:
             raise _fault(exc) from None
         except zeep.exceptions.TransportError as exc:
             status = exc.status_code
-            if status in TRANSIENT_STATUSES:
-                raise MosaicUnreachable(f"Mosaic answered HTTP {status}") from None
+            if status in TRANSIENT_STATUSES or status < 300:  # a 2xx zeep cannot read
+                raise MosaicUnreachable(
+                    f"Mosaic answered HTTP {status} without a SOAP answer"
+                ) from None
             raise MosaicRejected(f"Mosaic answered HTTP {status}") from None
         except requests.exceptions.Timeout:
             raise MosaicUnreachable("Mosaic did not answer in time") from None
@@ -124,19 +131,25 @@ class MosaicClient:
         except zeep.exceptions.ValidationError as exc:
             # The casenote does not fit the contract: sending it again will not help.
             raise MosaicRejected(f"casenote does not fit the Mosaic contract: {exc}") from None
+        except (requests.exceptions.RequestException, zeep.exceptions.Error) as exc:
+            # A truncated body, a redirect loop, an answer zeep cannot place: the far end is
+            # not itself; try again later rather than give up on the casenote.
+            raise MosaicUnreachable(f"no usable answer from Mosaic: {type(exc).__name__}") from None
 
 
 def _fault(exc: zeep.exceptions.Fault) -> MosaicError:
     """The MosaicFault detail decides; a fault without one is judged by its faultcode (a
     Server fault may pass, a Client fault will not)."""
     detail = exc.detail
-    found = detail.find(f".//{{{NS}}}MosaicFault") if detail is not None else None
+    # zeep hands over raw bytes when the body was XML but not a SOAP fault (an HTML page).
+    found = detail.find(f".//{{{NS}}}MosaicFault") if hasattr(detail, "tag") else None
     if found is not None:
         code = found.findtext(f"{{{NS}}}code") or "INTERNAL"
         message = found.findtext(f"{{{NS}}}message") or (exc.message or "")
         return MosaicFault(code, message, found.findtext(f"{{{NS}}}existingCasenoteId"))
     faultcode = str(exc.code or "")
     text = exc.message or "no fault string"
-    if faultcode.endswith("Server"):
-        return MosaicFault("INTERNAL", text)
-    return MosaicRejected(f"Mosaic fault {faultcode}: {text}")
+    local = faultcode.rpartition(":")[2]
+    if not local or local == "Server" or local.startswith("Server."):  # SOAP 1.1 dotted codes
+        return MosaicUnreachable(f"Mosaic fault {faultcode or '(no code)'}: {text}"[:500])
+    return MosaicRejected(f"Mosaic fault {faultcode}: {text}"[:500])

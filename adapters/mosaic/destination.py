@@ -27,10 +27,11 @@ from adapters.mosaic.client import (
 )
 from gateway.delivery.ports import HeldForAttention, PermanentFailure, TransientFailure
 from gateway.errors import Conflict
+from gateway.model.child import Child
 from gateway.rules.pack import PolicyPack
 from gateway.store.outbox import ClaimedMessage
 from gateway.store.unit_of_work import Store
-from mappings.mosaic import Casenote, UnmappableMessage, casenote_for
+from mappings.mosaic import Casenote, UnmappableMessage, casenote_for, identifying_strings
 
 log = structlog.get_logger("adapters.mosaic")
 
@@ -63,13 +64,14 @@ class MosaicDestination:
     def _send(self, message: ClaimedMessage) -> None:
         if message.child_id is None:
             raise PermanentFailure("a casenote needs a child; this message names none")
-        person_id = self._person(message.child_id)
+        person_id, child = self._person(message.child_id)
         try:
             note = casenote_for(
                 message.payload,
                 person_id=person_id,
                 source_reference=message.idempotency_key,
                 pack=self.pack,
+                withheld=identifying_strings(child),
             )
         except UnmappableMessage as exc:
             raise PermanentFailure(f"cannot write a casenote: {exc}") from None
@@ -97,14 +99,14 @@ class MosaicDestination:
             )
         return stored.casenote_id
 
-    def _person(self, child_id: str) -> str:
+    def _person(self, child_id: str) -> tuple[str, Child]:
         with self.store.unit_of_work(read_only=True) as uow:
             child = uow.children.get(child_id)
         if child is None:
             raise PermanentFailure(f"no child {child_id} in the gateway")
         ids = child.identifiers
         if ids.mosaic_person_id:
-            return ids.mosaic_person_id
+            return ids.mosaic_person_id, child
         for scheme, value in (("UPN", ids.upn), ("NHS_NUMBER", ids.nhs_number)):
             if not value:
                 continue
@@ -115,7 +117,7 @@ class MosaicDestination:
                 )
             if found:
                 self._remember(child_id, found[0])
-                return found[0]
+                return found[0], child
         raise HeldForAttention(
             "Mosaic finds no person for this child (by UPN or NHS number): link the child to "
             "a Mosaic person"
@@ -129,7 +131,8 @@ class MosaicDestination:
         except Conflict:
             raise HeldForAttention(
                 "the Mosaic person found for this child is linked to another child in the "
-                "gateway: the child may be recorded twice"
+                "gateway: the child may be recorded twice; discard this casenote or link the "
+                "child to another Mosaic person"
             ) from None
 
 

@@ -10,12 +10,18 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from gateway.api.auth import scoped
 from gateway.api.deps import ClientRequest, endpoint_of
-from gateway.delivery.admin import list_deliveries, read_delivery, replay_delivery
+from gateway.delivery.admin import (
+    discard_delivery,
+    list_deliveries,
+    read_delivery,
+    replay_delivery,
+)
 from gateway.delivery.links import link_mosaic_person
 from gateway.model.delivery import (
     DeliveryDetail,
     DeliveryPage,
     DeliveryStatus,
+    DiscardRequest,
     MosaicPersonLink,
     MosaicPersonLinked,
 )
@@ -56,7 +62,26 @@ class DeliveryController(Controller):
         **scoped("admin"),
     )
     def replay(self, store: NamedDependency[Store], delivery_id: FromPath[str]) -> DeliveryDetail:
+        """A dead or parked message goes back to the queue with a fresh set of attempts."""
         return replay_delivery(store, delivery_id)
+
+    @post(
+        "/{delivery_id:str}/discard",
+        operation_id="discard_delivery",
+        status_code=200,
+        sync_to_thread=True,
+        **scoped("admin"),
+    )
+    def discard(
+        self,
+        request: ClientRequest,
+        store: NamedDependency[Store],
+        delivery_id: FromPath[str],
+        data: JSONBody[DiscardRequest],
+    ) -> DeliveryDetail:
+        """A dead or parked message that will never go: it stops holding back the child's later
+        messages to the same destination. The message and its history are kept."""
+        return discard_delivery(store, delivery_id, data.reason, request.user.name)
 
 
 class ChildLinkController(Controller):

@@ -24,3 +24,9 @@ def replay_delivery(store: Store, delivery_id: str) -> DeliveryDetail:
     """A dead message goes back to the queue with a fresh set of attempts; its history stays."""
     with store.unit_of_work() as uow:
         return uow.outbox.replay(delivery_id, uow.now)
+
+
+def discard_delivery(store: Store, delivery_id: str, reason: str, by: str) -> DeliveryDetail:
+    """A person's decision that a dead or parked message will never go; kept, with why."""
+    with store.unit_of_work() as uow:
+        return uow.outbox.discard(delivery_id, reason, by, uow.now)

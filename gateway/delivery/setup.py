@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import structlog
+
 from gateway.delivery.log_destination import LogDestination
 from gateway.delivery.ports import Destination
 from gateway.delivery.retry_policy import RetryPolicy
@@ -11,6 +13,8 @@ from gateway.delivery.worker import Worker
 from gateway.rules.pack import load_pack
 from gateway.settings import Settings
 from gateway.store.unit_of_work import Store
+
+log = structlog.get_logger("gateway.delivery")
 
 
 def destinations(settings: Settings, store: Store) -> dict[str, Destination]:
@@ -44,6 +48,12 @@ def destinations(settings: Settings, store: Store) -> dict[str, Destination]:
             facade_base_url=settings.public_base_url,
             timeout_seconds=settings.nhs_timeout_seconds,
         )
+    for name, setting in (("mosaic", settings.mosaic_url), ("nhs", settings.nhs_fhir_url)):
+        if not setting:
+            log.warning(
+                "destination not configured: its messages are logged as sent, not delivered",
+                destination=name,
+            )
     return found
 
 

@@ -13,6 +13,7 @@ import msgspec
 
 from gateway.model.identifiers import (
     la_code_problem,
+    mosaic_person_id_problem,
     nhs_number_problem,
     uln_problem,
     upn_problem,
@@ -46,7 +47,7 @@ class ChildIdentifiers(
 ):
     upn: str | None = None
     nhs_number: str | None = None
-    mosaic_person_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    mosaic_person_id: str | None = None
     uln: str | None = None
 
     def __post_init__(self) -> None:
@@ -57,6 +58,11 @@ class ChildIdentifiers(
             self.nhs_number and nhs_number_problem(self.nhs_number),
         )
         _check("identifiers.uln", self.uln, self.uln and uln_problem(self.uln))
+        _check(
+            "identifiers.mosaic_person_id",
+            self.mosaic_person_id,
+            self.mosaic_person_id and mosaic_person_id_problem(self.mosaic_person_id),
+        )
 
     def items(self) -> list[tuple[IdentifierScheme, str]]:
         pairs: list[tuple[IdentifierScheme, str | None]] = [

@@ -7,10 +7,13 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-# "parked": held until a person acts (a child the far end does not know); it holds back the
-# same child's later messages to that destination, as an unfinished one does.
-DeliveryStatus = Literal["pending", "in_flight", "delivered", "dead", "parked"]
-AttemptOutcome = Literal["delivered", "transient", "permanent", "released", "parked"]
+from gateway.model.identifiers import mosaic_person_id_problem
+
+# "parked": held until a person acts (a child the far end does not know), looked at again
+# hourly. Parked and dead messages hold back the same child's later messages to that
+# destination until replayed or "discarded" (a person's decision that it will never go).
+DeliveryStatus = Literal["pending", "in_flight", "delivered", "dead", "parked", "discarded"]
+AttemptOutcome = Literal["delivered", "transient", "permanent", "released", "parked", "discarded"]
 
 
 class OutboundMessage(msgspec.Struct, kw_only=True, frozen=True):
@@ -62,8 +65,16 @@ class MosaicPersonLink(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown
     # Mosaic person ids are digits (contracts/mosaic/casenote.xsd PersonId).
     person_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,12}$")]
 
+    def __post_init__(self) -> None:
+        if problem := mosaic_person_id_problem(self.person_id):
+            raise msgspec.ValidationError(f"person_id: {problem}")
+
 
 class MosaicPersonLinked(msgspec.Struct, kw_only=True, frozen=True):
     child_id: str
     person_id: str
     released: int  # parked casenotes sent again
+
+
+class DiscardRequest(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500)]

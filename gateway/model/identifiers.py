@@ -38,7 +38,7 @@ def upn_check_letter(body: str) -> str:
 
 def upn_problem(upn: str) -> str | None:
     """Why ``upn`` is not a valid UPN, or None when it is."""
-    if not _UPN_SHAPE.match(upn):
+    if not _UPN_SHAPE.fullmatch(upn):
         return "a UPN is a letter, 11 digits and a final digit or letter (13 characters)"
     last = upn[-1]
     if last.isalpha() and last not in UPN_ALPHABET:
@@ -50,7 +50,7 @@ def upn_problem(upn: str) -> str | None:
 
 def nhs_number_problem(number: str) -> str | None:
     """Why ``number`` is not a valid NHS number (modulus 11), or None when it is."""
-    if not _NHS_SHAPE.match(number):
+    if not _NHS_SHAPE.fullmatch(number):
         return "an NHS number is 10 digits"
     total = sum(int(d) * w for d, w in zip(number[:9], range(10, 1, -1), strict=True))
     check = 11 - (total % 11)
@@ -63,12 +63,20 @@ def nhs_number_problem(number: str) -> str | None:
 
 def uln_problem(uln: str) -> str | None:
     """ULN shape only: the learner register publishes no check rule we rely on here."""
-    return None if _ULN_SHAPE.match(uln) else "a ULN is 10 digits"
+    return None if _ULN_SHAPE.fullmatch(uln) else "a ULN is 10 digits"
 
 
 def urn_problem(urn: str) -> str | None:
-    return None if _URN_SHAPE.match(urn) else "a school URN is 6 digits"
+    return None if _URN_SHAPE.fullmatch(urn) else "a school URN is 6 digits"
+
+
+def mosaic_person_id_problem(person_id: str) -> str | None:
+    """Mosaic person ids are 1 to 12 digits (contracts/mosaic/casenote.xsd PersonId); checked
+    whole, so a trailing newline is not let through."""
+    if re.fullmatch(r"[0-9]{1,12}", person_id):
+        return None
+    return "a Mosaic person id is 1 to 12 digits"
 
 
 def la_code_problem(code: str) -> str | None:
-    return None if _LA_SHAPE.match(code) else "an LA code is 3 digits"
+    return None if _LA_SHAPE.fullmatch(code) else "an LA code is 3 digits"

@@ -62,11 +62,17 @@ class ChildRepository:
         ).scalar()
         if other is not None:
             raise Conflict(f"Mosaic person {person_id} is already linked to child {other}")
-        self._connection.execute(
-            children.update()
-            .where(children.c.id == child_id)
-            .values(mosaic_person_id=person_id, updated_at=now)
-        )
+        try:
+            with self._connection.begin_nested():  # a link racing this one fails alone
+                self._connection.execute(
+                    children.update()
+                    .where(children.c.id == child_id)
+                    .values(mosaic_person_id=person_id, updated_at=now)
+                )
+        except sa.exc.IntegrityError as exc:
+            raise Conflict(
+                f"Mosaic person {person_id} was linked to another child at the same moment"
+            ) from exc
 
 
 def _row(details: ChildDetails) -> dict[str, Any]:

@@ -43,7 +43,9 @@ class ClaimedMessage(msgspec.Struct, kw_only=True, frozen=True):
     attempt: int
 
 
-UNFINISHED = ("pending", "in_flight", "parked")
+UNFINISHED = ("pending", "in_flight", "parked", "dead")
+# How long a parked message waits before it is tried again by itself.
+PARKED_RECHECK = dt.timedelta(hours=1)
 
 
 class DeliveryFilter(msgspec.Struct, kw_only=True, frozen=True):
@@ -78,7 +80,16 @@ class OutboxRepository:
         ]
         if not rows:
             return 0
-        if self._dialect != "postgresql":
+        if self._dialect == "postgresql":
+            # Positions are taken at insert but seen at commit: two transactions writing for one
+            # child could commit in the other order. Holding the child's lock to commit makes
+            # the second wait, so a child's positions follow commit order. Sorted: no deadlock.
+            for child_id in sorted({m.child_id for m in messages if m.child_id}):
+                self._connection.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                    {"key": f"outbox:{child_id}"},
+                )
+        else:
             # SQLite has no identity for a non-key column; its writers are serialised, so the
             # next position is safe to read here.
             top = self._connection.execute(sa.select(sa.func.max(outbox.c.position))).scalar()
@@ -104,27 +115,26 @@ class OutboxRepository:
         if max_attempts is not None:
             self._bury_lost(now, max_attempts)
         due = sa.or_(
-            sa.and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= now),
+            # Parked messages are looked at again now and then: what a person fixes elsewhere
+            # (Mosaic given the child's UPN) frees them without anyone here acting.
+            sa.and_(outbox.c.status.in_(("pending", "parked")), outbox.c.next_attempt_at <= now),
             sa.and_(outbox.c.status == "in_flight", outbox.c.claimed_until < now),
         )
-        # A child's messages reach each destination in the order they were written: one waits
-        # while an earlier one for the same child and destination is unfinished (pending,
-        # retrying, in flight or parked). Dead letters do not hold the rest back.
-        earlier = outbox.alias("earlier")
-        waiting_behind = (
-            sa.select(earlier.c.id)
-            .where(
-                earlier.c.destination == outbox.c.destination,
-                earlier.c.child_id == outbox.c.child_id,
-                earlier.c.position < outbox.c.position,
-                earlier.c.status.in_(UNFINISHED),
-            )
-            .exists()
+        # A child's messages reach each destination in the order they were written: only the
+        # head of each child's queue (its earliest unfinished message there) may go. Dead and
+        # parked messages are unfinished: they hold the rest back until a person replays or
+        # discards them. Heads are found in one grouped pass over the unfinished rows, so a
+        # long backlog for one child costs a scan, not a scan per message.
+        heads = (
+            sa.select(sa.func.min(outbox.c.position))
+            .where(outbox.c.status.in_(UNFINISHED), outbox.c.child_id.is_not(None))
+            .group_by(outbox.c.destination, outbox.c.child_id)
         )
+        at_head = sa.or_(outbox.c.child_id.is_(None), outbox.c.position.in_(heads))
         ids = (
             self._connection.execute(
                 sa.select(outbox.c.id)
-                .where(due, ~waiting_behind)
+                .where(due, at_head)
                 .order_by(outbox.c.next_attempt_at, outbox.c.created_at)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
@@ -240,7 +250,13 @@ class OutboxRepository:
             # Handed back unsent (graceful shutdown): the attempt does not count.
             values |= {"status": "pending", "attempts": outbox.c.attempts - 1}
         elif outcome == "parked":
-            values |= {"status": "parked", "next_attempt_at": None, "last_error": error}
+            # A look, not an attempt: it does not count towards dead letter.
+            values |= {
+                "status": "parked",
+                "next_attempt_at": now + PARKED_RECHECK,
+                "last_error": error,
+                "attempts": outbox.c.attempts - 1,
+            }
         elif retry_at is not None:
             values |= {"status": "pending", "next_attempt_at": retry_at, "last_error": error}
         else:
@@ -328,19 +344,46 @@ class OutboxRepository:
             )
         return self.get(delivery_id)
 
-    def release_parked(self, destination: str, child_id: str, now: dt.datetime) -> int:
-        """Once a person has resolved what parked them, a child's parked messages to one
-        destination go again, in their order."""
+    def release_held(self, destination: str, child_id: str, now: dt.datetime) -> int:
+        """Once a person has resolved what held them (linked the child to its record there), a
+        child's parked and dead messages to one destination go again, in their order."""
         result = self._connection.execute(
             outbox.update()
             .where(
                 outbox.c.destination == destination,
                 outbox.c.child_id == child_id,
-                outbox.c.status == "parked",
+                outbox.c.status.in_(("parked", "dead")),
             )
             .values(status="pending", attempts=0, next_attempt_at=now)
         )
         return int(result.rowcount)
+
+    def discard(self, delivery_id: str, reason: str, by: str, now: dt.datetime) -> DeliveryDetail:
+        """A dead or parked message a person decides will never go (a note that cannot be
+        mapped, a child recorded twice): it stops holding the child's later messages back."""
+        result = self._connection.execute(
+            outbox.update()
+            .where(outbox.c.id == delivery_id, outbox.c.status.in_(("dead", "parked")))
+            .values(status="discarded", next_attempt_at=None, last_error=f"discarded: {reason}")
+        )
+        if result.rowcount != 1:
+            current = self.get(delivery_id)
+            raise Conflict(
+                f"only a dead or parked delivery can be discarded; this one is {current.status}"
+            )
+        attempts = self.get(delivery_id).attempts
+        self._connection.execute(
+            delivery_attempts.insert().values(
+                delivery_id=delivery_id,
+                number=attempts,
+                started_at=now,
+                finished_at=now,
+                outcome="discarded",
+                error=reason,
+                worker=by[:100],
+            )
+        )
+        return self.get(delivery_id)
 
     def backlog(self) -> dict[str, dict[str, int]]:
         """Count of undelivered messages per destination and status."""

@@ -7,6 +7,7 @@ import datetime as dt
 import threading
 from collections import Counter
 
+import pytest
 import sqlalchemy as sa
 
 from gateway.delivery.retry_policy import RetryPolicy
@@ -68,3 +69,40 @@ def test_two_workers_deliver_every_message_exactly_once(
     for worker in workers:
         worker.store.engine.dispose()
     seed.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_childs_messages_are_numbered_in_commit_order(postgres_url: str) -> None:
+    """PostgreSQL numbers a row at insert but shows it at commit. A second writer for the same
+    child waits for the first to commit, so its message cannot be claimed before the first's."""
+    from tests.conftest import _truncate
+
+    engine = make_engine(postgres_url)
+    _truncate(engine)
+    store = Store(engine, ManualClock())
+
+    def message(key: str) -> OutboundMessage:
+        return OutboundMessage(
+            destination="mosaic", kind="k", idempotency_key=key, payload={}, child_id="child-1"
+        )
+
+    first = store.unit_of_work()
+    uow = first.__enter__()
+    uow.outbox.enqueue([message("written-first")], uow.now)
+
+    def second_writer() -> None:
+        with store.unit_of_work() as other:
+            other.outbox.enqueue([message("written-second")], other.now)
+
+    writer = threading.Thread(target=second_writer)
+    writer.start()
+    writer.join(timeout=0.5)
+    assert writer.is_alive(), "the second writer should wait for the first to commit"
+    with store.unit_of_work() as poll:
+        assert poll.outbox.claim("w1", poll.now, dt.timedelta(minutes=5), 10, 8) == []
+    first.__exit__(None, None, None)
+    writer.join(timeout=10)
+    with store.unit_of_work() as poll:
+        claimed = poll.outbox.claim("w1", poll.now, dt.timedelta(minutes=5), 10, 8)
+    assert [m.idempotency_key for m in claimed] == ["written-first"]
+    engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from gateway.model.delivery import OutboundMessage
 from gateway.store import Store
 from gateway.store.migrate import pending_revisions
 from gateway.store.schema import metadata
@@ -16,3 +17,66 @@ def test_migrated_database_matches_the_declared_schema(store: Store) -> None:
         differences = compare_metadata(context, metadata)
     assert differences == []
     assert pending_revisions(store.engine) is False
+
+
+def test_existing_messages_are_numbered_in_the_order_they_were_written(store: Store) -> None:
+    """0005 on a database with messages: one updated since it was written (a failed attempt)
+    is still numbered before the one written after it, so it still goes first."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+    from alembic import command
+
+    from gateway.store.migrate import alembic_config, upgrade
+    from gateway.store.schema import outbox
+
+    with store.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0004")
+    before = sa.Table(
+        "outbox",
+        sa.MetaData(),
+        *[sa.Column(c.name, c.type) for c in outbox.c if c.name != "position"],
+    )
+    start = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+    with store.engine.begin() as connection:
+        for n, key in enumerate(["m1", "m2"]):
+            at = start + dt.timedelta(seconds=n)
+            connection.execute(
+                before.insert().values(
+                    id=f"id-{key}",
+                    destination="mosaic",
+                    kind="k",
+                    idempotency_key=key,
+                    payload={},
+                    child_id="child-1",
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=at,
+                    created_at=at,
+                )
+            )
+    with store.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE outbox SET attempts = 1 WHERE idempotency_key = 'm1'"))
+    upgrade(store.engine)
+    with store.unit_of_work() as uow:
+        claimed = uow.outbox.claim(
+            "w", start + dt.timedelta(minutes=5), dt.timedelta(minutes=5), 10
+        )
+        uow.outbox.enqueue(
+            [
+                OutboundMessage(
+                    destination="mosaic",
+                    kind="k",
+                    idempotency_key="m3",
+                    payload={},
+                    child_id="child-2",
+                )
+            ],
+            uow.now,
+        )
+    assert [m.idempotency_key for m in claimed] == ["m1"]
+    with store.engine.connect() as connection:
+        positions = dict(
+            connection.execute(sa.select(outbox.c.idempotency_key, outbox.c.position)).all()
+        )
+    assert positions["m1"] < positions["m2"] < positions["m3"]  # the identity carries on after

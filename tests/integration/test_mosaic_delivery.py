@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from adapters.mosaic.client import MosaicClient
 from adapters.mosaic.destination import MosaicDestination
 from gateway.cases import service
-from gateway.delivery.admin import list_deliveries, replay_delivery
+from gateway.delivery.admin import discard_delivery, list_deliveries, replay_delivery
 from gateway.delivery.links import link_mosaic_person
 from gateway.delivery.retry_policy import RetryPolicy
 from gateway.delivery.worker import Worker
@@ -157,7 +157,7 @@ def test_a_transient_fault_is_retried_after_back_off_and_stored_once(
     assert len(references) == len(set(references))
 
 
-def test_a_permanent_fault_goes_to_dead_letter_with_its_text_and_can_be_replayed(
+def test_a_dead_letter_holds_the_childs_later_casenotes_until_replayed_or_discarded(
     cases_store: Store, mosaic: MosaicSimulator
 ) -> None:
     child = new_child(cases_store, 3)
@@ -168,14 +168,28 @@ def test_a_permanent_fault_goes_to_dead_letter_with_its_text_and_can_be_replayed
     worker(cases_store, mosaic).drain()
     [dead] = list_deliveries(cases_store, DeliveryFilter(status="dead"), None, 10).items
     assert "VALIDATION" in (dead.last_error or "")
-    # A dead letter does not hold the child's later casenotes back: they went.
-    expected = expected_references(cases_store, child)
-    assert references_for(mosaic, "100003") == [r for r in expected if r != dead.idempotency_key]
+    assert mosaic.notes == []  # the rest wait behind it: the record stays in order
+    assert set(mosaic_deliveries(cases_store)) == {"dead", "pending"}
 
     replay_delivery(cases_store, dead.id)
     worker(cases_store, mosaic).drain()
     assert set(mosaic_deliveries(cases_store)) == {"delivered"}
-    assert sorted(references_for(mosaic, "100003")) == sorted(expected)
+    assert references_for(mosaic, "100003") == expected_references(cases_store, child)
+
+
+def test_a_discarded_casenote_lets_the_rest_go(cases_store: Store, mosaic: MosaicSimulator) -> None:
+    child = new_child(cases_store, 11)
+    mosaic.add_person("100011", upn=child.identifiers.upn)
+    open_case(cases_store, child)
+    mosaic.fail_next(1, "VALIDATION")
+    work = worker(cases_store, mosaic)
+    work.drain()
+    [dead] = list_deliveries(cases_store, DeliveryFilter(status="dead"), None, 10).items
+    discarded = discard_delivery(cases_store, dead.id, "mapped wrongly; rewritten by hand", "admin")
+    assert (discarded.status, discarded.history[-1].outcome) == ("discarded", "discarded")
+    work.drain()
+    expected = [r for r in expected_references(cases_store, child) if r != dead.idempotency_key]
+    assert references_for(mosaic, "100011") == expected
 
 
 def test_a_timeout_whose_request_was_stored_after_all_is_not_stored_twice(
@@ -328,3 +342,51 @@ def test_two_workers_at_once_deliver_each_casenote_once_and_in_order(
         assert references_for(mosaic, f"5000{n:02d}") == expected_references(seed, child)
     for store in (seed, *stores):
         store.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        ("502 Bad Gateway", b"<html><body>proxy error</body></html>", "MosaicUnreachable"),
+        # A page that is XML but no SOAP fault: not Mosaic's own word, so tried again (up to
+        # the last attempt) rather than given up on at once.
+        ("400 Bad Request", b"<html><body>bad request</body></html>", "MosaicUnreachable"),
+        ("404 Not Found", b"no such path", "MosaicRejected"),
+        ("200 OK", b"", "MosaicUnreachable"),
+        ("503 Service Unavailable", b"down for maintenance", "MosaicUnreachable"),
+        ("401 Unauthorized", b"", "MosaicUnreachable"),
+    ],
+)
+def test_answers_that_are_not_soap_are_sorted_into_retry_or_give_up(
+    status: str, body: bytes, expected: str
+) -> None:
+    """A proxy's page, an empty answer, an expired password: never an unclassified error."""
+    from adapters.mosaic import client as mosaic_client
+    from simulators.soap_server import LoopbackServer
+
+    def app(environ: dict[str, object], start_response: object) -> list[bytes]:
+        content_type = "text/html" if body.startswith(b"<html") else "text/plain"
+        start_response(status, [("Content-Type", content_type)])  # type: ignore[operator]
+        return [body]
+
+    server = LoopbackServer(app)  # type: ignore[arg-type]
+    server.start()
+    try:
+        url = f"http://127.0.0.1:{server.port}/mosaic"
+        client = MosaicClient(url, "gw", "secret", timeout_seconds=5)
+        with pytest.raises(mosaic_client.MosaicError) as raised:
+            client.add_casenote(
+                {
+                    "personId": "1",
+                    "casenoteType": "ACTION",
+                    "eventDate": dt.datetime(2026, 1, 5, tzinfo=dt.UTC),
+                    "author": {"team": "PRT"},
+                    "subject": "s",
+                    "body": "b",
+                    "sourceSystem": "S19-GATEWAY",
+                    "sourceReference": "ref-1",
+                }
+            )
+        assert type(raised.value).__name__ == expected
+    finally:
+        server.stop()
