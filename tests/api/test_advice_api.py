@@ -134,6 +134,17 @@ def test_an_authority_without_an_nhs_team_must_name_one(api: Api) -> None:
     )
     assert named.status_code == 201, named.text
     assert named.json()["requests"][0]["performer"] == "RWD"
+    asked = api.client.post(
+        "/api/v1/ehcna", headers=headers, json={"case_id": case["id"], "advisers": ["education"]}
+    )
+    assert asked.status_code == 201, asked.text
+    reports = api.token("reports:read")
+    clocks = api.client.get(
+        "/api/v1/sla/clocks",
+        headers=reports,
+        params={"case_id": case["id"], "kind": "lincs.advice.education"},
+    ).json()
+    assert [(c["state"], c["due_at"][:10]) for c in clocks] == [("running", "2026-02-16")]
     wrong = api.client.post(
         "/api/v1/ehcna",
         headers=headers,
