@@ -30,6 +30,7 @@ from gateway.api.health import live, ready
 from gateway.api.panels import PanelController
 from gateway.api.portal import PortalController
 from gateway.api.problems import exception_handlers
+from gateway.api.providers import PlacementController, ProviderController
 from gateway.api.reports import ReportController
 from gateway.api.request_context import RequestContextMiddleware, add_request_id_header
 from gateway.api.sla import CaseClockController, ClockController
@@ -53,6 +54,8 @@ API_ROUTES = [
     FeedController,
     PanelController,
     PortalController,
+    PlacementController,
+    ProviderController,
     ClockController,
     CaseClockController,
     ReportController,

@@ -454,6 +454,60 @@ def _applied(store: Store, feed_id: str, pack: Any) -> Any:
             time.sleep(0.2)
 
 
+@import_group.command("gias")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path))
+@pass_context
+def import_gias(ctx: Context, path: pathlib.Path) -> None:
+    """Load the GIAS establishment extract (CSV as DfE publishes it), as the admin API would."""
+    from adapters.providers.gias import read_gias
+
+    _import_register(ctx, path, "gias", read_gias)
+
+
+@import_group.command("approved-providers")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path))
+@pass_context
+def import_approved_providers(ctx: Context, path: pathlib.Path) -> None:
+    """Load the authority's approved alternative-provision list (CSV)."""
+    from adapters.providers.approved_list import read_approved_list
+
+    _import_register(ctx, path, "approved_list", read_approved_list)
+
+
+def _import_register(ctx: Context, path: pathlib.Path, source: str, read: Any) -> None:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from gateway.intake.attendance_feed import spool_digest
+    from gateway.model.client import ALL_SCOPES, Client
+    from gateway.providers import imports
+
+    store = ctx.store()
+    operator = Client(id="cli", name="cli-import", scopes=ALL_SCOPES, created_at=store.clock.now())
+    with path.open("rb") as raw:
+        sha256, size = spool_digest(raw)
+        imports.archive_file(store, source, "text/csv", raw, sha256, size, operator)
+        columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn())
+        with Progress(*columns, TimeElapsedColumn(), console=console) as bar:
+            task = bar.add_task("importing", total=size)
+            tracked = _ReadTracker(raw, lambda done: bar.update(task, completed=done))
+            run = (
+                imports.import_establishments if source == "gias" else imports.import_approved_list
+            )
+            try:
+                report = run(store, read(tracked), sha256)
+            except ValueError as exc:
+                raise click.ClickException(f"{path.name}: {exc}") from exc
+            bar.update(task, completed=size, description="done")
+    click.echo(
+        f"import {report.id}: {report.rows} rows, {report.added} added, {report.updated} "
+        f"updated, {report.unchanged} unchanged, {report.rejected} rejected"
+    )
+    for error in report.errors[:20]:
+        click.echo(f"  line {error.get('line')}: {error.get('field')}: {error.get('message')}")
+    if report.rejected > 20:
+        click.echo(f"  ... and {report.rejected - 20} more")
+
+
 class _ReadTracker:
     """A file that reports how far it has been read (the progress bar's source)."""
 

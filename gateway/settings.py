@@ -60,6 +60,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # Where this gateway's FHIR facade is reached from outside, named in each message so NHS
     # teams know where to answer (MessageHeader.source.endpoint).
     public_base_url: str = "http://127.0.0.1:8000"
+    # UKRLP, the register of learning providers (SOAP, contracts/ukrlp); unset: no look-ups.
+    ukrlp_url: str | None = None
+    ukrlp_timeout_seconds: float = 15.0
     # Largest request body accepted, in bytes (feeds have their own limits later).
     max_request_bytes: int = 1_048_576
     # Largest attendance feed, in bytes; streamed to disk, never held whole in memory.

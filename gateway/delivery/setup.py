@@ -25,6 +25,10 @@ def destinations(settings: Settings, store: Store) -> dict[str, Destination]:
         "mosaic": LogDestination("mosaic"),
         # The NHS FHIR adapter: escalations of health's clocks are logged until it is set up.
         "nhs": LogDestination("nhs"),
+        # Placement notices to the provider and the school: each authority reaches them its own
+        # way (secure email, its portal); logged until that adapter is set up.
+        "provider": LogDestination("provider"),
+        "school": LogDestination("school"),
     }
     if settings.mosaic_url:
         from adapters.mosaic.client import MosaicClient

@@ -114,6 +114,7 @@ def ingest_feed(
             feed_id, received_at = _archive(uow, upload, body, caller)
             try:
                 parsed = parse(lambda _: None)
+                check_school(uow, parsed.school_urn)
             except (MalformedDocument, FeedRefused) as exc:
                 uow.attendance.update_feed(feed_id, uow.now, status="rejected", error=str(exc))
                 refused: Exception | None = exc
@@ -138,12 +139,28 @@ def ingest_feed(
 
     try:
         parsed = parse(progress)
+        with store.unit_of_work(read_only=True) as uow:
+            check_school(uow, parsed.school_urn)
     except (MalformedDocument, FeedRefused) as exc:
         with store.unit_of_work() as uow:
             uow.attendance.update_feed(feed_id, uow.now, status="rejected", error=str(exc))
         raise _rejected(feed_id, exc) from exc
     with store.unit_of_work() as uow:
         return _queue(uow, feed_id, received_at, upload, parsed, year)
+
+
+def check_school(uow: UnitOfWork, urn: str) -> None:
+    """Once a GIAS extract is loaded, a feed from a school it does not know, or one it says
+    has closed, is refused whole: its marks would be kept against a register that cannot be.
+    Before any extract is loaded there is nothing to check against."""
+    if not uow.registers.has_establishments():
+        return
+    school = uow.registers.establishment(urn)
+    if school is None:
+        raise FeedRefused(f"school URN {urn} is not in the GIAS register")
+    if school.status == "closed":
+        closed = f" on {school.closed_on.isoformat()}" if school.closed_on else ""
+        raise FeedRefused(f"school URN {urn} ({school.name}) closed{closed}, according to GIAS")
 
 
 def _duplicate(uow: UnitOfWork, upload: FeedUpload) -> FeedReport | None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import msgspec
 import sqlalchemy as sa
 
-from gateway.cases.service import SYSTEM, apply_tokens, open_case_in
+from gateway.cases.service import SYSTEM, apply_tokens, open_case_in, record_entry
 from gateway.clock import new_id
 from gateway.delivery.routes import messages_for
 from gateway.errors import Conflict, GatewayError
@@ -25,6 +25,7 @@ from gateway.model.case import CaseSummary, NewCase
 from gateway.model.child import Child
 from gateway.model.client import Client
 from gateway.model.events import Action, ActionRecorded
+from gateway.model.provider import Establishment
 from gateway.model.routing import RoutingDecision
 from gateway.rules.engine import route
 from gateway.rules.pack import PolicyPack
@@ -87,6 +88,7 @@ def receive_notification(
                 sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
                 {"key": facts.duplicate_key},
             )
+        school = _school(uow, facts.child.school_urn)
         child = _child(uow, facts, caller)
         earlier = _open_duplicate(uow, facts.duplicate_key)
         if earlier is not None:
@@ -121,6 +123,8 @@ def receive_notification(
                 notice_late=facts.notice_late,
             )
         )
+        if school is not None and school.status == "closed" and earlier is None:
+            _note_closed_school(uow, case_id, school)
         if facts.notice_late and earlier is None and not _notice_is_timed(pack):
             _note_late_notice(uow, case_id, facts)
     return NotificationOutcome(
@@ -195,6 +199,35 @@ def _note_repeat(uow: UnitOfWork, case_id: str, facts: PortalFacts, caller: Clie
         detail=ActionRecorded(action=action),
     )
     uow.outbox.enqueue(messages_for(event, case), uow.now)
+
+
+def _school(uow: UnitOfWork, urn: str | None) -> Establishment | None:
+    """Once a GIAS extract is loaded, a notice from a school it does not know is refused (the
+    portal should only carry real URNs); one from a closed school is taken and flagged, since
+    a child whose school has closed is exactly who may need the authority's help."""
+    if urn is None or not uow.registers.has_establishments():
+        return None
+    school = uow.registers.establishment(urn)
+    if school is None:
+        raise InvalidNotificationBody([("school.urn", f"URN {urn} is not in the GIAS register")])
+    return school
+
+
+def _note_closed_school(uow: UnitOfWork, case_id: str, school: Establishment) -> None:
+    closed = f" on {school.closed_on:%-d %B %Y}" if school.closed_on else ""
+    action = Action(
+        kind="school_closed",
+        description=f"The notifying school, {school.name} (URN {school.urn}), closed{closed} "
+        "according to GIAS: confirm where the child is on roll",
+        actor=SYSTEM.name,
+    )
+    record_entry(
+        uow,
+        uow.cases.get(case_id),
+        SYSTEM,
+        "Notifying school is closed",
+        ActionRecorded(action=action),
+    )
 
 
 def _exclusion_tokens(uow: UnitOfWork, case: CaseSummary, facts: PortalFacts) -> None:

@@ -368,3 +368,74 @@ sharing_decisions = sa.Table(
     sa.Column("recorded_by", sa.String(200), nullable=False),
     sa.Column("source", sa.String(200), nullable=False),
 )
+
+# The GIAS establishment extract, every row kept (closed schools marked, never deleted).
+establishments = sa.Table(
+    "establishments",
+    metadata,
+    sa.Column("urn", sa.String(6), primary_key=True),
+    sa.Column("la_code", sa.String(3), nullable=False),
+    sa.Column("la_name", sa.String(100), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("type", sa.String(100), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("phase", sa.String(60)),
+    sa.Column("ukprn", sa.String(8), index=True),
+    sa.Column("postcode", sa.String(10)),
+    sa.Column("opened_on", sa.Date),
+    sa.Column("closed_on", sa.Date),
+    sa.Column("imported_at", UTCDateTime, nullable=False),
+)
+
+provider_imports = sa.Table(
+    "provider_imports",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("source", sa.String(20), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("added", sa.Integer, nullable=False),
+    sa.Column("updated", sa.Integer, nullable=False),
+    sa.Column("unchanged", sa.Integer, nullable=False),
+    sa.Column("rejected", sa.Integer, nullable=False),
+    sa.Column("errors", JSONDocument, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime, nullable=False),
+)
+
+# The authority's approved alternative-provision list (Essex 002 §13, §17).
+providers = sa.Table(
+    "providers",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("ukprn", sa.String(8), unique=True),
+    sa.Column("urn", sa.String(6), unique=True),
+    sa.Column("services", JSONDocument, nullable=False),
+    sa.Column("registration", sa.String(1), nullable=False),
+    sa.Column("safeguarding_contact", sa.String(200), nullable=False),
+    sa.Column("capacity", sa.Integer),
+    sa.Column("approved", sa.Boolean, nullable=False),
+    sa.Column("ukrlp_name", sa.String(200)),
+    sa.Column("ukrlp_status", sa.String(40)),
+    sa.Column("ukrlp_checked_at", UTCDateTime),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+placements = sa.Table(
+    "placements",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("case_id", Id, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("child_id", Id, sa.ForeignKey("children.id"), nullable=False),
+    sa.Column("provider_id", Id, sa.ForeignKey("providers.id"), nullable=False, index=True),
+    sa.Column("school_urn", sa.String(6)),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("hours_per_week", sa.Float, nullable=False),
+    sa.Column("venue", sa.String(20), nullable=False),
+    sa.Column("risk_assessment_ref", sa.String(200)),
+    sa.Column("school_code", sa.String(1), nullable=False),
+    sa.Column("review_dates", JSONDocument, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)

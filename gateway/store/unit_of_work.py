@@ -20,6 +20,7 @@ from gateway.store.children import ChildRepository
 from gateway.store.clients import ClientRepository
 from gateway.store.clocks import ClockRepository
 from gateway.store.outbox import OutboxRepository
+from gateway.store.providers import RegisterRepository
 from gateway.store.timeline import TimelineRepository
 
 
@@ -43,6 +44,7 @@ class UnitOfWork:
         self.clocks = ClockRepository(connection)
         self.advice = AdviceRepository(connection)
         self.sharing = SharingRepository(connection)
+        self.registers = RegisterRepository(connection)
 
 
 class Store:

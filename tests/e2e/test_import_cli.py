@@ -47,3 +47,22 @@ def test_a_malformed_ctf_is_refused_with_its_position(tmp_path: pathlib.Path) ->
     assert done.returncode == 1
     assert "rejected" in done.stderr
     assert "line" in done.stderr
+
+
+def test_the_gias_extract_is_imported_with_its_error_report(tmp_path: pathlib.Path) -> None:
+    assert gateway(tmp_path, "migrate").returncode == 0
+    gias = pathlib.Path(__file__).parents[1] / "fixtures" / "gias"
+    first = gateway(tmp_path, "import", "gias", str(gias / "edubasealldata_sample.csv"))
+    assert first.returncode == 0, first.stderr
+    assert "25 rows, 25 added, 0 updated, 0 unchanged, 0 rejected" in first.stdout
+    bad = gateway(tmp_path, "import", "gias", str(gias / "edubasealldata_bad_rows.csv"))
+    assert bad.returncode == 0, bad.stderr
+    assert "line 3: URN:" in bad.stdout
+    broken = gateway(tmp_path, "import", "gias", str(gias / "broken.csv"))
+    assert broken.returncode != 0
+    assert "EstablishmentStatus (name)" in broken.stderr
+    approved = pathlib.Path(__file__).parents[1] / "fixtures" / "providers"
+    listed = gateway(
+        tmp_path, "import", "approved-providers", str(approved / "approved_ap_sample.csv")
+    )
+    assert "7 rows, 7 added" in listed.stdout, listed.stderr
