@@ -439,7 +439,13 @@ def _patch(
     return _update_task(request, store, pack, resource_id, patched, current)
 
 
-@post("/DocumentReference", operation_id="fhir_create_document", **ASYNC_NHS)
+@post(
+    "/DocumentReference",
+    operation_id="fhir_create_document",
+    # The advice itself, base64 inside JSON: a third bigger than the document it carries.
+    request_max_body_size=MAX_DOCUMENT_BYTES * 4 // 3 + 65_536,
+    **ASYNC_NHS,
+)
 async def create_document(request: ClientRequest, store: NamedDependency[Store]) -> Response[bytes]:
     """The advice itself (PDF or text), related to the ServiceRequest or Task it answers."""
     body = await request.body()

@@ -282,3 +282,43 @@ def test_metadata_says_what_the_facade_supports(served: Served) -> None:
     assert supported["Task"] >= {"read", "search-type", "update", "patch"}
     assert supported["DocumentReference"] >= {"create", "read"}
     assert "delete" not in set().union(*supported.values())
+
+
+def test_a_pdf_of_several_megabytes_is_taken_and_an_oversized_one_refused(
+    served: Served,
+) -> None:
+    officer = served.token("cases:write", "cases:read")
+    assessment(served, officer, 4)
+    token = served.token("nhs")
+    [task] = served.fhir(token).resources("Task").search(owner=ODS).fetch()
+
+    def post(size: int) -> httpx.Response:
+        pdf = b"%PDF-1.7\n" + b"0" * size + b"\n%%EOF\n"
+        document = {
+            "resourceType": "DocumentReference",
+            "status": "current",
+            "content": [
+                {
+                    "attachment": {
+                        "contentType": "application/pdf",
+                        "title": "Paediatric advice",
+                        "data": base64.b64encode(pdf).decode(),
+                    }
+                }
+            ],
+            "context": {"related": [{"reference": f"ServiceRequest/{task['id']}"}]},
+        }
+        return served.api(
+            "POST",
+            "/fhir/R4/DocumentReference",
+            token,
+            json=document,
+            headers={"Content-Type": "application/fhir+json"},
+        )
+
+    taken = post(3 * 1_048_576)
+    assert taken.status_code == 201, taken.text[:300]
+    refused = post(11 * 1_048_576)
+    assert refused.status_code in (400, 413), refused.status_code
+    outcome = OperationOutcome.model_validate_json(refused.text)
+    assert outcome.issue[0].code in ("too-costly", "invalid")
