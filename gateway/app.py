@@ -23,7 +23,7 @@ from gateway.api.auth import (
 )
 from gateway.api.cases import CaseController
 from gateway.api.children import ChildController
-from gateway.api.deliveries import ChildLinkController, DeliveryController
+from gateway.api.deliveries import AuditController, ChildLinkController, DeliveryController
 from gateway.api.deps import provide_pack, provide_store
 from gateway.api.fhir import fhir_router
 from gateway.api.health import live, ready
@@ -38,11 +38,13 @@ from gateway.intake.ports import FeedReader
 from gateway.logs import configure_logging
 from gateway.model.attendance import FeedFormat
 from gateway.rules.pack import load_pack
+from gateway.security.throttle import FailureThrottle
 from gateway.settings import Settings, load_settings
 from gateway.store.engine import make_engine
 from gateway.store.unit_of_work import Store
 
 API_ROUTES = [
+    AuditController,
     AdviceController,
     AssessmentController,
     SharingController,
@@ -120,6 +122,7 @@ def create_app(
                 "pack": pack,
                 "feed_readers": feed_readers if feed_readers is not None else mis_readers(),
                 "portal_reader": read_notification,
+                "auth_throttle": FailureThrottle(settings.auth_failures_per_minute, 60.0),
             }
         ),
         request_max_body_size=settings.max_request_bytes,

@@ -174,8 +174,17 @@ def client() -> None:
 @click.option("--name", required=True, help="A name that says who the client is.")
 @click.option("--scopes", required=True, help="Comma-separated, e.g. cases:read,cases:write")
 @click.option("--expires-days", type=int, default=None, help="Token lifetime in days.")
+@click.option("--ods", multiple=True, help="An NHS team's ODS code: it sees only its requests.")
+@click.option("--urn", multiple=True, help="A school's URN: its MIS sends feeds for it only.")
 @pass_context
-def client_create(ctx: Context, name: str, scopes: str, expires_days: int | None) -> None:
+def client_create(
+    ctx: Context,
+    name: str,
+    scopes: str,
+    expires_days: int | None,
+    ods: tuple[str, ...],
+    urn: tuple[str, ...],
+) -> None:
     """Create a client and print its bearer token (shown this once only)."""
     from gateway.security.clients import create_client, parse_scopes
 
@@ -183,7 +192,11 @@ def client_create(ctx: Context, name: str, scopes: str, expires_days: int | None
     expires = (
         store.clock.now() + dt.timedelta(days=expires_days) if expires_days is not None else None
     )
-    created, token = _domain(lambda: create_client(store, name, parse_scopes(scopes), expires))
+    created, token = _domain(
+        lambda: create_client(
+            store, name, parse_scopes(scopes), expires, organisations=ods, schools=urn
+        )
+    )
     _announce_token(created.name, token)
 
 

@@ -97,6 +97,8 @@ class FeedController(Controller):
                     ingest_feed, store, upload, cast(BinaryIO, body), readers[fmt], request.user
                 )
             except FeedRejected as exc:
+                if exc.forbidden:
+                    return problem_response(request, 403, "Forbidden", "forbidden", str(exc))
                 return problem_response(
                     request,
                     400,

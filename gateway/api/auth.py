@@ -10,12 +10,18 @@ from typing import Any
 
 import anyio.to_thread
 from litestar.connection import ASGIConnection
-from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    TooManyRequestsException,
+)
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from gateway.model.client import Client, Scope
 from gateway.security.clients import authenticate
+from gateway.security.throttle import FailureThrottle
 
 SECURITY_SCHEME = "bearer"
 
@@ -24,13 +30,23 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
+        throttle: FailureThrottle = connection.app.state.auth_throttle
+        address = connection.client.host if connection.client else "unknown"
+        wait = throttle.retry_after(address)
+        if wait is not None:
+            raise TooManyRequestsException(
+                "too many failed authentications from this address; try again later",
+                headers={"Retry-After": str(max(1, round(wait)))},
+            )
         scheme, _, token = connection.headers.get("authorization", "").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
+            throttle.failed(address)
             raise NotAuthorizedException("send a bearer token in the Authorization header")
         store = connection.app.state.store
         client = await anyio.to_thread.run_sync(authenticate, store, token)
         if client is None:
+            throttle.failed(address)
             raise NotAuthorizedException("the token is unknown, expired or revoked")
         return AuthenticationResult(user=client, auth=None)
 

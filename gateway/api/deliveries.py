@@ -25,6 +25,7 @@ from gateway.model.delivery import (
     MosaicPersonLink,
     MosaicPersonLinked,
 )
+from gateway.security.audit_view import SubjectAccessReport, subject_access
 from gateway.store.outbox import DeliveryFilter
 from gateway.store.unit_of_work import Store
 
@@ -107,3 +108,18 @@ class ChildLinkController(Controller):
             store, child_id, data.person_id, request.user, endpoint_of(request)
         )
         return MosaicPersonLinked(child_id=child_id, person_id=data.person_id, released=released)
+
+
+class AuditController(Controller):
+    path = "/admin/audit"
+    tags = ["admin"]
+
+    @get("/", operation_id="subject_access", sync_to_thread=True, **scoped("admin"))
+    def who_saw(
+        self,
+        store: NamedDependency[Store],
+        child_id: Annotated[str, QueryParameter(min_length=1, max_length=36)],
+    ) -> SubjectAccessReport:
+        """A subject-access answer: every read and change of this child's record, by whom,
+        when, for what purpose and which parts of it."""
+        return subject_access(store, child_id)

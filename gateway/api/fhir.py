@@ -18,7 +18,7 @@ import jsonpatch
 import msgspec
 from litestar import Request, Response, Router, get, patch, post, put
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.params import FromPath, QueryParameter
 
 from adapters.nhs.resources import validate
@@ -109,6 +109,25 @@ def _base(request: Request[Any, Any, Any]) -> str:
     return f"{settings.public_base_url.rstrip('/')}/fhir/R4"
 
 
+def organisations(caller: Client) -> tuple[str, ...]:
+    """The NHS organisations (ODS codes) this client acts for: it sees their requests only,
+    and a client bound to none sees nothing."""
+    if not caller.organisations:
+        raise PermissionDeniedException(
+            "this client is bound to no NHS organisation (ODS code); ask for one to be set"
+        )
+    return caller.organisations
+
+
+def visible(request: AdviceRequest | None, caller: Client) -> bool:
+    return (
+        request is not None
+        and request.adviser == "health"
+        and request.status in VISIBLE
+        and request.performer in organisations(caller)
+    )
+
+
 class Facade:
     """The reads, shared by search and read handlers: each one audited per child."""
 
@@ -117,7 +136,7 @@ class Facade:
 
     def request(self, request_id: str) -> AdviceRequest:
         found = self.uow.advice.get(request_id)
-        if found is None or found.adviser != "health" or found.status not in VISIBLE:
+        if found is None or not visible(found, self.caller):
             raise NotFound(f"no such resource {request_id}")
         return found
 
@@ -223,6 +242,7 @@ def search_service_requests(
         found = uow.advice.search(
             adviser="health",
             performer=_ods(performer),
+            performers=organisations(request.user),
             statuses=statuses,
             ids=tuple(id_.split(",")) if id_ else (),
             child_id=child_id,
@@ -266,7 +286,11 @@ def search_tasks(
     with store.unit_of_work() as uow:
         facade = Facade(uow, pack, request.user, endpoint_of(request))
         found = uow.advice.search(
-            adviser="health", performer=_ods(owner), statuses=statuses, ids=ids
+            adviser="health",
+            performer=_ods(owner),
+            performers=organisations(request.user),
+            statuses=statuses,
+            ids=ids,
         )
         base = _base(request)
         return fhir_response(searchset(base, [facade.task(r, base) for r in found]))
@@ -296,7 +320,13 @@ def read_patient(
 ) -> Response[bytes]:
     """Only a child with a health request made (not held), and only what the family agreed."""
     with store.unit_of_work() as uow:
-        made = uow.advice.search(adviser="health", child_id=resource_id, statuses=VISIBLE, limit=1)
+        made = uow.advice.search(
+            adviser="health",
+            child_id=resource_id,
+            statuses=VISIBLE,
+            performers=organisations(request.user),
+            limit=1,
+        )
         child = uow.children.get(resource_id)
         sharing = uow.sharing.get(resource_id, "health")
         if not made or child is None or sharing is None or not sharing.agreed:
@@ -374,10 +404,10 @@ def merge_patch(target: Any, change: Any) -> Any:
     return merged
 
 
-def _current(store: Store, resource_id: str) -> AdviceRequest:
+def _current(store: Store, resource_id: str, caller: Client) -> AdviceRequest:
     with store.unit_of_work(read_only=True) as uow:
         found = uow.advice.get(resource_id)
-    if found is None or found.adviser != "health" or found.status not in VISIBLE:
+    if found is None or not visible(found, caller):
         raise NotFound(f"no such resource Task/{resource_id}")
     return found
 
@@ -400,7 +430,7 @@ async def update_task(
     body = await request.body()
 
     def run() -> Response[bytes]:
-        current = _current(store, resource_id)
+        current = _current(store, resource_id, request.user)
         return _update_task(request, store, pack, resource_id, _json(body), current)
 
     return await anyio.to_thread.run_sync(run)
@@ -422,7 +452,7 @@ async def patch_task(
 def _patch(
     request: ClientRequest, store: Store, pack: PolicyPack, resource_id: str, body: bytes
 ) -> Response[bytes]:
-    current = _current(store, resource_id)
+    current = _current(store, resource_id, request.user)
     operations = _json(body)
     with store.unit_of_work() as uow:
         shown = Facade(uow, pack, request.user, endpoint_of(request)).task(current, _base(request))
@@ -458,7 +488,7 @@ def _create_document(request: ClientRequest, store: Store, body: bytes) -> Respo
         raise fhir.FhirInvalid("DocumentReference", "the body must be a DocumentReference")
     validate(resource)
     incoming = fhir.read_document(resource, MAX_DOCUMENT_BYTES)
-    _current(store, incoming.advice_request_id)
+    _current(store, incoming.advice_request_id, request.user)
     stored = progress.add_document(
         store,
         incoming.advice_request_id,
@@ -488,7 +518,8 @@ def read_document(
             raise NotFound(f"no such resource DocumentReference/{resource_id}")
         document, content = found
         advice = uow.advice.get(document.advice_request_id)
-        assert advice is not None
+        if advice is None or not visible(advice, request.user):
+            raise NotFound(f"no such resource DocumentReference/{resource_id}")
         uow.audit.record(request.user, advice.child_id, endpoint_of(request), "read", uow.now)
     return fhir_response(fhir.document_reference(document, content, advice))
 

@@ -53,13 +53,21 @@ class FeedUpload(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class FeedRejected(Exception):
-    """The document is unusable as a whole; the feed is kept (archived, marked rejected)."""
+    """The document is unusable as a whole; the feed is kept (archived, marked rejected).
+    ``forbidden``: its sender may not send feeds for that school (answered 403, not 400)."""
 
-    def __init__(self, feed_id: str, message: str, position: str | None) -> None:
+    def __init__(
+        self, feed_id: str, message: str, position: str | None, *, forbidden: bool = False
+    ) -> None:
         super().__init__(message if position is None else f"{message} at {position}")
         self.feed_id = feed_id
         self.message = message
         self.position = position
+        self.forbidden = forbidden
+
+
+class FeedForbidden(FeedRefused):
+    """A school's MIS client sending for a school it is not bound to."""
 
 
 def spool_digest(stream: BinaryIO) -> tuple[str, int]:
@@ -114,7 +122,7 @@ def ingest_feed(
             feed_id, received_at = _archive(uow, upload, body, caller)
             try:
                 parsed = parse(lambda _: None)
-                check_school(uow, parsed.school_urn)
+                check_school(uow, parsed.school_urn, caller)
             except (MalformedDocument, FeedRefused) as exc:
                 uow.attendance.update_feed(feed_id, uow.now, status="rejected", error=str(exc))
                 refused: Exception | None = exc
@@ -140,7 +148,7 @@ def ingest_feed(
     try:
         parsed = parse(progress)
         with store.unit_of_work(read_only=True) as uow:
-            check_school(uow, parsed.school_urn)
+            check_school(uow, parsed.school_urn, caller)
     except (MalformedDocument, FeedRefused) as exc:
         with store.unit_of_work() as uow:
             uow.attendance.update_feed(feed_id, uow.now, status="rejected", error=str(exc))
@@ -149,10 +157,15 @@ def ingest_feed(
         return _queue(uow, feed_id, received_at, upload, parsed, year)
 
 
-def check_school(uow: UnitOfWork, urn: str) -> None:
-    """Once a GIAS extract is loaded, a feed from a school it does not know, or one it says
-    has closed, is refused whole: its marks would be kept against a register that cannot be.
-    Before any extract is loaded there is nothing to check against."""
+def check_school(uow: UnitOfWork, urn: str, caller: Client) -> None:
+    """A school's MIS client sends feeds for its own schools only (bound at creation). Once a
+    GIAS extract is loaded, a feed from a school it does not know, or one it says has closed,
+    is refused whole: its marks would be kept against a register that cannot be. Before any
+    extract is loaded there is nothing to check against."""
+    if caller.schools and urn not in caller.schools:
+        raise FeedForbidden(
+            f"this client sends feeds for {', '.join(caller.schools)} only, not {urn}"
+        )
     if not uow.registers.has_establishments():
         return
     school = uow.registers.establishment(urn)
@@ -251,7 +264,12 @@ def _queue(
 
 
 def _rejected(feed_id: str, exc: Exception) -> FeedRejected:
-    return FeedRejected(feed_id, getattr(exc, "message", str(exc)), getattr(exc, "position", None))
+    return FeedRejected(
+        feed_id,
+        getattr(exc, "message", str(exc)),
+        getattr(exc, "position", None),
+        forbidden=isinstance(exc, FeedForbidden),
+    )
 
 
 def decode_staged(blob: bytes) -> StagedFeed:

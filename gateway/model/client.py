@@ -35,6 +35,10 @@ class Client(msgspec.Struct, kw_only=True, frozen=True):
     created_at: dt.datetime
     revoked_at: dt.datetime | None = None
     expires_at: dt.datetime | None = None
+    # Least privilege beyond scopes: an NHS team's client sees only its organisations' requests
+    # (ODS codes); a school's MIS client sends feeds only for its own schools (URNs).
+    organisations: tuple[str, ...] = ()
+    schools: tuple[str, ...] = ()
 
     def active(self, now: dt.datetime) -> bool:
         if self.revoked_at is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 
 import msgspec
@@ -31,12 +32,26 @@ BOOTSTRAP_LIFETIME = dt.timedelta(days=30)
 
 
 def create_client(
-    store: Store, name: str, scopes: Sequence[Scope], expires_at: dt.datetime | None = None
+    store: Store,
+    name: str,
+    scopes: Sequence[Scope],
+    expires_at: dt.datetime | None = None,
+    *,
+    organisations: Sequence[str] = (),
+    schools: Sequence[str] = (),
 ) -> tuple[Client, str]:
     """Returns the client and its token; the token is not recoverable afterwards."""
+    for ods in organisations:
+        if not re.fullmatch(r"[A-Z0-9]{3,10}", ods):
+            raise InvalidInput(f"{ods!r} is not an ODS code", field="organisations")
+    for urn in schools:
+        if not re.fullmatch(r"[0-9]{6}", urn):
+            raise InvalidInput(f"{urn!r} is not a school URN", field="schools")
     token = new_token()
     with store.unit_of_work() as uow:
-        client = uow.clients.add(name, scopes, token_hash(token), uow.now, expires_at)
+        client = uow.clients.add(
+            name, scopes, token_hash(token), uow.now, expires_at, organisations, schools
+        )
     return client, token
 
 

@@ -65,6 +65,7 @@ class AdviceRepository:
         *,
         adviser: str | None = None,
         performer: str | None = None,
+        performers: tuple[str, ...] | None = None,
         statuses: tuple[str, ...] = (),
         ids: tuple[str, ...] = (),
         child_id: str | None = None,
@@ -75,6 +76,8 @@ class AdviceRepository:
             query = query.where(advice_requests.c.adviser == adviser)
         if performer is not None:
             query = query.where(advice_requests.c.performer == performer)
+        if performers is not None:
+            query = query.where(advice_requests.c.performer.in_(performers))
         if statuses:
             query = query.where(advice_requests.c.status.in_(statuses))
         if ids:

@@ -26,6 +26,8 @@ class ClientRepository:
         token_hash: str,
         now: dt.datetime,
         expires_at: dt.datetime | None = None,
+        organisations: Sequence[str] = (),
+        schools: Sequence[str] = (),
     ) -> Client:
         if self._by_name(name) is not None:
             raise Conflict(f"a client named {name!r} exists already", field="name")
@@ -40,6 +42,10 @@ class ClientRepository:
                         scopes=" ".join(scopes),
                         created_at=now,
                         expires_at=expires_at,
+                        bindings=" ".join(
+                            [f"ods:{o}" for o in organisations] + [f"urn:{u}" for u in schools]
+                        )
+                        or None,
                     )
                 )
         except sa.exc.IntegrityError as exc:
@@ -82,6 +88,7 @@ class ClientRepository:
 
 
 def _client(row: Any) -> Client:
+    bindings = (row["bindings"] or "").split()
     return msgspec.convert(
         {
             "id": row["id"],
@@ -90,6 +97,8 @@ def _client(row: Any) -> Client:
             "created_at": row["created_at"],
             "revoked_at": row["revoked_at"],
             "expires_at": row["expires_at"],
+            "organisations": [b[4:] for b in bindings if b.startswith("ods:")],
+            "schools": [b[4:] for b in bindings if b.startswith("urn:")],
         },
         Client,
         strict=False,

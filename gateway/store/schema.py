@@ -30,6 +30,8 @@ clients = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("revoked_at", UTCDateTime),
     sa.Column("expires_at", UTCDateTime),
+    # "ods:RVR urn:120501": what the client is bound to (gateway/model/client.py).
+    sa.Column("bindings", sa.String(500)),
 )
 
 children = sa.Table(

@@ -37,10 +37,14 @@ class Served:
         self.store, self.url = store, url
         self.made = 0
 
-    def token(self, *scopes: Scope) -> str:
+    def token(self, *scopes: Scope, ods: tuple[str, ...] = ()) -> str:
         self.made += 1
-        _, token = create_client(self.store, f"client-{self.made}", scopes)
+        _, token = create_client(self.store, f"client-{self.made}", scopes, organisations=ods)
         return token
+
+    def nhs_token(self, ods: str = ODS) -> str:
+        """An NHS team's client: bound to its organisation, it sees only its requests."""
+        return self.token("nhs", ods=(ods,))
 
     def api(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
@@ -112,7 +116,7 @@ def outcome_of(error: Exception) -> OperationOutcome:
 def test_an_nhs_team_finds_answers_and_completes_its_advice_request(served: Served) -> None:
     officer = served.token("cases:write", "cases:read", "reports:read")
     case_id = assessment(served, officer, 1)
-    nhs = served.fhir(served.token("nhs"))
+    nhs = served.fhir(served.nhs_token())
 
     found = (
         nhs.resources("ServiceRequest")
@@ -184,7 +188,7 @@ def test_an_nhs_team_finds_answers_and_completes_its_advice_request(served: Serv
     ):
         assert kind in kinds
     stored = served.api(
-        "GET", f"/fhir/R4/DocumentReference/{document['id']}", served.token("nhs")
+        "GET", f"/fhir/R4/DocumentReference/{document['id']}", served.nhs_token()
     ).json()
     assert base64.b64decode(stored["content"][0]["attachment"]["data"]).decode() == advice
 
@@ -192,7 +196,7 @@ def test_an_nhs_team_finds_answers_and_completes_its_advice_request(served: Serv
 def test_refusals_are_operation_outcomes_with_the_right_status(served: Served) -> None:
     officer = served.token("cases:write", "cases:read")
     assessment(served, officer, 2)
-    token = served.token("nhs")
+    token = served.nhs_token()
     nhs = served.fhir(token)
     [task] = nhs.resources("Task").search(owner=ODS).fetch()
 
@@ -259,7 +263,7 @@ def test_refusals_are_operation_outcomes_with_the_right_status(served: Served) -
 def test_a_request_held_for_consent_is_invisible_to_health(served: Served) -> None:
     officer = served.token("cases:write", "cases:read")
     case_id = assessment(served, officer, 3, share=False)
-    nhs = served.fhir(served.token("nhs"))
+    nhs = served.fhir(served.nhs_token())
     assert nhs.resources("ServiceRequest").search(performer=ODS).fetch() == []
     assert nhs.resources("Task").search(owner=ODS).fetch() == []
     requests = served.api("GET", f"/api/v1/cases/{case_id}/advice-requests", officer).json()
@@ -275,7 +279,7 @@ def test_a_request_held_for_consent_is_invisible_to_health(served: Served) -> No
 def test_metadata_says_what_the_facade_supports(served: Served) -> None:
     from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
-    statement = served.fhir(served.token("nhs")).execute("metadata", method="get")
+    statement = served.fhir(served.nhs_token()).execute("metadata", method="get")
     capability = CapabilityStatement.model_validate(statement)
     [rest] = capability.rest
     supported = {r.type: {i.code for i in r.interaction} for r in rest.resource}
@@ -289,7 +293,7 @@ def test_a_pdf_of_several_megabytes_is_taken_and_an_oversized_one_refused(
 ) -> None:
     officer = served.token("cases:write", "cases:read")
     assessment(served, officer, 4)
-    token = served.token("nhs")
+    token = served.nhs_token()
     [task] = served.fhir(token).resources("Task").search(owner=ODS).fetch()
 
     def post(size: int) -> httpx.Response:
@@ -322,3 +326,28 @@ def test_a_pdf_of_several_megabytes_is_taken_and_an_oversized_one_refused(
     assert refused.status_code in (400, 413), refused.status_code
     outcome = OperationOutcome.model_validate_json(refused.text)
     assert outcome.issue[0].code in ("too-costly", "invalid")
+
+
+def test_an_nhs_team_sees_only_its_own_organisations_requests(served: Served) -> None:
+    officer = served.token("cases:write", "cases:read")
+    assessment(served, officer, 5)
+    [task] = served.fhir(served.nhs_token()).resources("Task").search().fetch()
+    other = served.fhir(served.nhs_token("RWD"))
+    assert other.resources("Task").search().fetch() == []
+    assert other.resources("ServiceRequest").search(performer=ODS).fetch() == []
+    with pytest.raises(ResourceNotFound):
+        other.reference("Task", task["id"]).to_resource()
+    with pytest.raises(ResourceNotFound):
+        other.reference("Patient", task["for"]["reference"].split("/")[-1]).to_resource()
+    accepted = {**task.serialize(), "status": "accepted"}
+    hijack = served.api(
+        "PUT",
+        f"/fhir/R4/Task/{task['id']}",
+        served.nhs_token("RWD"),
+        json=accepted,
+        headers={"Content-Type": "application/fhir+json"},
+    )
+    assert hijack.status_code == 404
+    unbound = served.api("GET", "/fhir/R4/Task", served.token("nhs"))
+    assert unbound.status_code == 403
+    assert "ODS" in OperationOutcome.model_validate_json(unbound.text).issue[0].diagnostics
