@@ -230,6 +230,8 @@ def _agreed_categories(child: Child, sharing: SharingDecision) -> frozenset[str]
         raise FhirInvalid("Patient", "the sharing decision is for another child")
     if sharing.agency != "health":
         raise FhirInvalid("Patient", f"the sharing decision is for {sharing.agency}, not health")
+    if sharing.safeguarding_override:  # shared for the child's safety: what health needs
+        return frozenset({"identity", "education", "send", "social_care"})
     return frozenset(sharing.categories) if sharing.agreed else frozenset()
 
 

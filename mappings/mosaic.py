@@ -108,6 +108,7 @@ def casenote_for(
     source_reference: str,
     pack: PolicyPack | None,
     withheld: Sequence[str] = (),
+    referral_shared: bool = True,
 ) -> Casenote:
     """The casenote for one outbox message (gateway/delivery/routes.py builds the payload).
 
@@ -115,11 +116,15 @@ def casenote_for(
     malformed message fails once with the field named instead of producing a misleading note.
     ``withheld`` are the child's own identifying strings (names, date of birth as people write
     it, UPN, NHS number; see ``identifying_strings``): free text a referrer typed may hold them,
-    and they are taken out wherever they appear.
+    and they are taken out wherever they appear. ``referral_shared`` is whether the family
+    agreed to share education information (the referrer's own words) with social care; without
+    it the referral note says the summary is withheld.
     """
     if not 1 <= len(source_reference) <= REFERENCE_LIMIT:
         raise UnmappableMessage("source_reference", f"must be 1 to {REFERENCE_LIMIT} characters")
     event, case = decode(payload)
+    if case is not None and not referral_shared:
+        case = msgspec.structs.replace(case, summary=REFERRAL_WITHHELD)
     detail = event.detail
     match detail:
         case CaseOpened():
@@ -149,6 +154,11 @@ def casenote_for(
         source_system=SOURCE_SYSTEM,
         source_reference=source_reference,
     )
+
+
+REFERRAL_WITHHELD = (
+    "(withheld: the family has not agreed to share the referral's own words with social care)"
+)
 
 
 # --- decoding ---------------------------------------------------------------------------------

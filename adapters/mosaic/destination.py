@@ -65,6 +65,8 @@ class MosaicDestination:
         if message.child_id is None:
             raise PermanentFailure("a casenote needs a child; this message names none")
         person_id, child = self._person(message.child_id)
+        with self.store.unit_of_work(read_only=True) as uow:
+            sharing = uow.sharing.get(child.id, "social_care")
         try:
             note = casenote_for(
                 message.payload,
@@ -72,6 +74,7 @@ class MosaicDestination:
                 source_reference=message.idempotency_key,
                 pack=self.pack,
                 withheld=identifying_strings(child),
+                referral_shared=sharing is not None and sharing.allows("education"),
             )
         except UnmappableMessage as exc:
             raise PermanentFailure(f"cannot write a casenote: {exc}") from None

@@ -28,13 +28,14 @@ from gateway.model.advice import (
     AdviceChange,
     AdviceDocument,
     AdviceRequest,
+    SafeguardingOverride,
     SharingDecision,
     SharingUpdate,
 )
 from gateway.model.client import Client
 from gateway.rules.pack import PolicyPack
 from gateway.sla.calendars import due_at
-from gateway.store.unit_of_work import Store
+from gateway.store.unit_of_work import Store, UnitOfWork
 from mappings.data import load_toml
 
 MAX_DOCUMENT_BYTES = 10 * 1_048_576
@@ -181,15 +182,55 @@ def record_sharing(
         )
         uow.sharing.put(decision)
         uow.audit.record(caller, child_id, endpoint, "sharing", uow.now)
-        if agency == "health" and sharing_problem(uow, child_id) is None:
-            for held in uow.advice.held_for_child(child_id, "health"):
-                released = msgspec.structs.replace(
-                    held,
-                    status="requested",
-                    held_reason=None,
-                    requested_at=uow.now,
-                    due_at=due_at("calendar_weeks", uow.now, ADVICE_WEEKS),
-                )
-                saved = uow.advice.replace(held, released)
-                send(uow, uow.cases.get(held.case_id), caller, saved, pack)
+        _release_held(uow, child_id, agency, caller, pack)
         return decision
+
+
+def override_for_safeguarding(
+    store: Store,
+    child_id: str,
+    agency: str,
+    override: SafeguardingOverride,
+    caller: Client,
+    endpoint: str,
+    pack: PolicyPack,
+) -> SharingDecision:
+    """Sharing despite the family's refusal, for the child's safety: recorded with its reason
+    and who authorised it, audited as an override, and it sends what was held for it."""
+    with store.unit_of_work() as uow:
+        if uow.children.get(child_id) is None:
+            raise NotFound(f"no child {child_id}")
+        earlier = uow.sharing.get(child_id, agency)
+        decision = SharingDecision(
+            child_id=child_id,
+            agency=agency,  # type: ignore[arg-type]
+            agreed=earlier.agreed if earlier else False,
+            categories=list(earlier.categories) if earlier else [],
+            recorded_at=uow.now,
+            recorded_by=caller.name[:200],
+            source=f"safeguarding override authorised by {override.authorised_by}"[:200],
+            safeguarding_override=True,
+            override_reason=override.reason,
+        )
+        uow.sharing.put(decision)
+        uow.audit.record(caller, child_id, endpoint, "override", uow.now)
+        _release_held(uow, child_id, agency, caller, pack)
+        return decision
+
+
+def _release_held(
+    uow: UnitOfWork, child_id: str, agency: str, caller: Client, pack: PolicyPack
+) -> None:
+    """Health requests held for want of agreement go now, each starting its clock now."""
+    if agency != "health" or sharing_problem(uow, child_id) is not None:
+        return
+    for held in uow.advice.held_for_child(child_id, "health"):
+        released = msgspec.structs.replace(
+            held,
+            status="requested",
+            held_reason=None,
+            requested_at=uow.now,
+            due_at=due_at("calendar_weeks", uow.now, ADVICE_WEEKS),
+        )
+        saved = uow.advice.replace(held, released)
+        send(uow, uow.cases.get(held.case_id), caller, saved, pack)

@@ -149,9 +149,9 @@ def sharing_problem(uow: UnitOfWork, child_id: str) -> str | None:
     decision = uow.sharing.get(child_id, "health")
     if decision is None:
         return "no record of what the family agreed to share with health"
-    if not decision.agreed:
+    if not decision.agreed and not decision.safeguarding_override:
         return "the family declined sharing with health"
-    if "identity" not in decision.categories:
+    if not decision.allows("identity"):
         return "the family's agreement with health does not cover identity, which health needs"
     child = uow.children.get(child_id)
     if child is None or not child.identifiers.nhs_number:

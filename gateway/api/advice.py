@@ -17,6 +17,7 @@ from gateway.model.advice import (
     AdviceUpdate,
     AssessmentRequest,
     AssessmentStarted,
+    SafeguardingOverride,
     SharingAgency,
     SharingDecision,
     SharingUpdate,
@@ -138,5 +139,26 @@ class SharingController(Controller):
         """What the family agreed to share with one agency, by category ("tell us once",
         Sutton 004). Agreeing to share identity with health sends held health requests."""
         return progress.record_sharing(
+            store, child_id, agency, data, request.user, endpoint_of(request), pack
+        )
+
+    @post(
+        "/{agency:str}/safeguarding-override",
+        operation_id="override_sharing_for_safeguarding",
+        sync_to_thread=True,
+        **scoped("admin"),
+    )
+    def override(
+        self,
+        request: ClientRequest,
+        store: NamedDependency[Store],
+        pack: NamedDependency[PolicyPack],
+        child_id: FromPath[str],
+        agency: FromPath[SharingAgency],
+        data: JSONBody[SafeguardingOverride],
+    ) -> SharingDecision:
+        """Share with an agency despite the family's refusal because the child is at risk:
+        the reason and who authorised it are kept, and the override is audited."""
+        return progress.override_for_safeguarding(
             store, child_id, agency, data, request.user, endpoint_of(request), pack
         )

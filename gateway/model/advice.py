@@ -85,12 +85,26 @@ class SharingDecision(msgspec.Struct, kw_only=True, frozen=True):
     recorded_by: str
     # Where the decision was given (the request form, a phone call), for a reviewer.
     source: str
+    # Shared without the family's agreement because a child is at risk: explicit, with the
+    # reason and who authorised it, and audited (Working Together to Safeguard Children).
+    safeguarding_override: bool = False
+    override_reason: str | None = None
+
+    def allows(self, category: str) -> bool:
+        return self.safeguarding_override or (self.agreed and category in self.categories)
 
 
 class SharingUpdate(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     agreed: bool
     categories: list[SharingCategory] = []
     source: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class SafeguardingOverride(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Sharing with an agency despite the family's refusal, for a child's safety."""
+
+    reason: Annotated[str, msgspec.Meta(min_length=20, max_length=2000)]
+    authorised_by: Annotated[str, msgspec.Meta(min_length=3, max_length=200)]
 
 
 class AssessmentRequest(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):

@@ -111,6 +111,7 @@ def _record(
         "placement": msgspec.to_builtins(placement),
         "provider": {"id": provider.id, "name": provider.name, "ukprn": provider.ukprn},
         "safeguarding_contact": provider.safeguarding_contact,
+        "pupil": _pupil(uow, case.child_id),
     }
     uow.outbox.enqueue(
         [
@@ -126,6 +127,20 @@ def _record(
         ],
         uow.now,
     )
+
+
+def _pupil(uow: UnitOfWork, child_id: str) -> dict[str, object]:
+    """Who the pupil is, only as far as the family agreed to share with providers (Sutton 004
+    "tell us once"): without it the notice says so, and the provider asks the case officer."""
+    sharing = uow.sharing.get(child_id, "providers")
+    child = uow.children.get(child_id)
+    if child is None or sharing is None or not sharing.allows("identity"):
+        return {"identity_withheld": True}
+    return {
+        "name": msgspec.to_builtins(child.name) if child.name else None,
+        "date_of_birth": child.date_of_birth.isoformat() if child.date_of_birth else None,
+        "upn": child.identifiers.upn,
+    }
 
 
 def part_time_register(store: Store, caller: Client, endpoint: str) -> list[PartTimeEntry]:

@@ -369,6 +369,8 @@ sharing_decisions = sa.Table(
     sa.Column("recorded_at", UTCDateTime, nullable=False),
     sa.Column("recorded_by", sa.String(200), nullable=False),
     sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("safeguarding_override", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("override_reason", sa.Text),
 )
 
 # The GIAS establishment extract, every row kept (closed schools marked, never deleted).
