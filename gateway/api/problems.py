@@ -18,7 +18,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.types import ExceptionHandlersMap
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 
 from gateway.errors import GatewayError
 from gateway.logs import error_fields
@@ -152,6 +152,16 @@ def unstorable_value(request: Request[Any, Any, Any], exc: DataError) -> Respons
     return problem_response(request, 422, "Invalid input", "invalid-input", detail)
 
 
+def store_unavailable(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+    """The database is unreachable (restarting, failing over): a clean 503 the caller can retry,
+    not a 500. The pool checks connections before use, so service resumes by itself."""
+    log.warning("database unavailable", path=request.url.path, **error_fields(exc))
+    detail = "the gateway's database is unavailable; try again shortly"
+    return problem_response(
+        request, 503, "Service unavailable", "unavailable", detail, headers={"Retry-After": "5"}
+    )
+
+
 def too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
     detail = "the document is nested too deeply to read"
     return problem_response(request, 400, "Bad Request", "bad-request", detail)
@@ -189,6 +199,8 @@ exception_handlers: ExceptionHandlersMap = {
     ValidationException: validation_error,
     HTTPException: http_error,
     DataError: unstorable_value,
+    OperationalError: store_unavailable,
+    InterfaceError: store_unavailable,
     RecursionError: too_deep,
     Exception: internal_error,
 }

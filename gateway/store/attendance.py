@@ -108,8 +108,11 @@ class AttendanceRepository:
         )
 
     def completed_feed_with(self, sha256: str, school_urn: str | None) -> str | None:
+        # Queued counts too: it will be applied, so the same feed again is the same feed (a
+        # sender retrying after a lost answer). One cut off mid-read is not: it never finishes.
         query = sa.select(attendance_feeds.c.id).where(
-            attendance_feeds.c.sha256 == sha256, attendance_feeds.c.status == "completed"
+            attendance_feeds.c.sha256 == sha256,
+            attendance_feeds.c.status.in_(("queued", "completed")),
         )
         if school_urn is not None:
             query = query.where(attendance_feeds.c.school_urn == school_urn)
