@@ -18,37 +18,27 @@ memory behind one lock because the server answers each request on its own thread
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import functools
 import hmac
 import itertools
-import threading
 import typing
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
-from wsgiref.types import StartResponse, WSGIEnvironment
 
 from lxml import etree
 from lxml.builder import ElementMaker
 
+from simulators.loopback import SoapService, check_count, serving, utc_now
 from simulators.soap_server import (
     DropConnection,
-    HttpError,
-    LoopbackServer,
+    ServiceFault,
     SoapFaultCode,
     SoapRequest,
     SoapRequestError,
-    fault_envelope,
-    http_error_response,
-    parse_envelope,
-    read_body,
-    respond,
-    response_envelope,
-    soap_action,
+    load_schema,
 )
 
 TNS: Final = "http://mosaic.example/services/casenote/v1"
@@ -94,13 +84,6 @@ def _q(name: str) -> str:
     return f"{{{TNS}}}{name}"
 
 
-@functools.cache
-def casenote_schema() -> etree.XMLSchema:
-    """The published XSD, compiled once."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    return etree.XMLSchema(etree.parse(str(XSD_PATH), parser))
-
-
 @dataclass(frozen=True)
 class Attachment:
     reference: str
@@ -134,7 +117,7 @@ class StoredNote:
     recorded_at: str
 
 
-class MosaicFault(Exception):
+class MosaicFault(ServiceFault):
     """A fault this service answers with; the SOAP fault code follows from the Mosaic code
     (Server for the transient ones, so a client that only looks at SOAP still retries right)."""
 
@@ -146,19 +129,15 @@ class MosaicFault(Exception):
         *,
         faultcode: SoapFaultCode | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(faultcode or ("Server" if code in _SERVER_SIDE else "Client"), message)
         self.code: MosaicFaultCode = code
-        self.message = message
         self.existing_casenote_id = existing_casenote_id
-        self.faultcode: SoapFaultCode = faultcode or (
-            "Server" if code in _SERVER_SIDE else "Client"
-        )
 
-    def envelope(self) -> bytes:
+    def _detail(self) -> etree._Element:
         detail = _T.MosaicFault(_T.code(self.code), _T.message(self.message))
         if self.existing_casenote_id is not None:
             detail.append(_T.existingCasenoteId(self.existing_casenote_id))
-        return fault_envelope(self.faultcode, self.message, detail)
+        return detail
 
 
 def _check_code(code: str) -> MosaicFaultCode:
@@ -167,22 +146,25 @@ def _check_code(code: str) -> MosaicFaultCode:
     return typing.cast(MosaicFaultCode, code)
 
 
-def _check_count(n: int) -> None:
-    if n < 0:
-        raise ValueError(f"a count of requests cannot be negative, got {n}")
+def casenote_schema() -> etree.XMLSchema:
+    """The published XSD, compiled once."""
+    return load_schema(XSD_PATH)
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class MosaicSimulator:
+class MosaicSimulator(SoapService[MosaicFaultCode, str]):
     """Mosaic's casenote service: a WSGI app, the in-memory records behind it, the knobs that
     make it misbehave, and the loopback server that serves it.
 
     State survives stop()/start(), as Mosaic's database survives an outage. The knobs count
-    down per request and are consumed in arrival order whatever thread answers.
+    down per request and are consumed in arrival order whatever thread answers. ``requests``
+    lists the operation names of the requests received; requests that named no operation (not
+    XML, not an envelope, an unknown element) are not listed.
     """
+
+    _endpoint = ENDPOINT_PATH
+    _wsdl = WSDL_PATH
+    _xsd = XSD_PATH
+    _name = "casenote service"
 
     def __init__(
         self,
@@ -191,10 +173,9 @@ class MosaicSimulator:
         password: str = DEFAULT_PASSWORD,
         host: str = "127.0.0.1",
         port: int = 0,
-        clock: Callable[[], dt.datetime] = _utc_now,
+        clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
-        self._lock = threading.Lock()
-        self._schema_lock = threading.Lock()  # an XMLSchema keeps its error log on itself
+        super().__init__(host=host, port=port)
         self._username = username
         self._password = password
         self._clock = clock
@@ -202,44 +183,8 @@ class MosaicSimulator:
         self._notes: list[StoredNote] = []
         self._by_reference: dict[str, StoredNote] = {}
         self._ids = itertools.count(1)
-        self._requests: list[str] = []
-        self._fail: list[MosaicFaultCode] = []
-        self._delays: list[float] = []
         self._crashes = 0
         self._person_faults: dict[str, MosaicFaultCode] = {}
-        self._stopping = threading.Event()
-        self._server = LoopbackServer(self, host=host, port=port)
-
-    # Lifecycle ----------------------------------------------------------------------------
-
-    def start(self) -> MosaicSimulator:
-        """Serve (again, on the same port after a stop)."""
-        self._stopping.clear()
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        """Go down: new connections are refused, and requests being held by ``delay_next`` are
-        dropped without an answer rather than answered by a service that is meant to be down."""
-        self._stopping.set()
-        self._server.stop()
-
-    @property
-    def running(self) -> bool:
-        return self._server.running
-
-    @property
-    def port(self) -> int:
-        return self._server.port
-
-    @property
-    def url(self) -> str:
-        """The endpoint to POST SOAP to (the WSDL's address, on this server's port)."""
-        return f"http://{self._server.host}:{self._server.port}{ENDPOINT_PATH}"
-
-    @property
-    def wsdl_path(self) -> Path:
-        return WSDL_PATH
 
     # State --------------------------------------------------------------------------------
 
@@ -263,47 +208,27 @@ class MosaicSimulator:
         with self._lock:
             return list(self._notes)
 
-    @property
-    def requests(self) -> list[str]:
-        """Operation names of the requests received, in order (a copy); requests that named no
-        operation (not XML, not an envelope, an unknown element) are not listed."""
-        with self._lock:
-            return list(self._requests)
+    def _forget(self) -> None:
+        """For reset(): persons, notes, pending crashes and per-person faults go; credentials
+        are kept."""
+        self._persons.clear()
+        self._notes.clear()
+        self._by_reference.clear()
+        self._ids = itertools.count(1)
+        self._crashes = 0
+        self._person_faults.clear()
 
-    def reset(self) -> None:
-        """Forget persons, notes, requests and pending knobs; credentials are kept."""
-        with self._lock:
-            self._persons.clear()
-            self._notes.clear()
-            self._by_reference.clear()
-            self._ids = itertools.count(1)
-            self._requests.clear()
-            self._fail.clear()
-            self._delays.clear()
-            self._crashes = 0
-            self._person_faults.clear()
-
-    # Fault injection ----------------------------------------------------------------------
+    # Fault injection (and delay_next: LoopbackService) ------------------------------------
 
     def fail_next(self, n: int, code: str = "UNAVAILABLE") -> None:
         """The next ``n`` requests, whatever the operation, get a fault with ``code`` (a
         tns:FaultCode) and HTTP 500, before anything else is checked or stored."""
-        checked = _check_code(code)
-        _check_count(n)
-        with self._lock:
-            self._fail.extend([checked] * n)
-
-    def delay_next(self, n: int, seconds: float) -> None:
-        """The next ``n`` requests wait ``seconds`` before being processed (then answered as
-        usual), to run a client into its timeout."""
-        _check_count(n)
-        with self._lock:
-            self._delays.extend([seconds] * n)
+        self._fail_next(n, _check_code(code))
 
     def crash_after_store_next(self, n: int) -> None:
         """The next ``n`` AddCasenote requests that store a note then drop the connection with
         no answer. Requests refused (duplicate, unknown person, invalid) do not count."""
-        _check_count(n)
+        check_count(n)
         with self._lock:
             self._crashes += n
 
@@ -315,48 +240,17 @@ class MosaicSimulator:
             else:
                 self._person_faults[person_id] = _check_code(code)
 
-    # WSGI ---------------------------------------------------------------------------------
+    # SOAP ---------------------------------------------------------------------------------
 
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        try:
-            data = self._read(environ)
-        except HttpError as error:
-            return http_error_response(start_response, error)
-        try:
-            answer = self._exchange(data, soap_action(environ))
-        except MosaicFault as fault:
-            return respond(start_response, "500 Internal Server Error", fault.envelope())
-        return respond(start_response, "200 OK", answer)
-
-    @staticmethod
-    def _read(environ: WSGIEnvironment) -> bytes:
-        if environ.get("PATH_INFO") != ENDPOINT_PATH:
-            raise HttpError("404 Not Found", f"the casenote service is at {ENDPOINT_PATH}")
-        if environ.get("REQUEST_METHOD") != "POST":
-            raise HttpError(
-                "405 Method Not Allowed", "SOAP requests are POSTed", (("Allow", "POST"),)
-            )
-        media_type = str(environ.get("CONTENT_TYPE", "")).split(";")[0].strip().lower()
-        if media_type != "text/xml":
-            raise HttpError("415 Unsupported Media Type", "SOAP 1.1 is sent as text/xml")
-        return read_body(environ)
-
-    def _exchange(self, data: bytes, action: str | None) -> bytes:
-        request: SoapRequest | None = None
-        problem: SoapRequestError | None = None
-        try:
-            request = parse_envelope(data)
-        except SoapRequestError as error:
-            problem = error
+    def _exchange(
+        self, request: SoapRequest | None, problem: SoapRequestError | None, action: str | None
+    ) -> etree._Element:
         operation = OPERATIONS.get(request.payload.tag) if request is not None else None
         with self._lock:
             if operation is not None:
                 self._requests.append(operation)
-            delay = self._delays.pop(0) if self._delays else None
-        if delay is not None and self._stopping.wait(delay):
-            raise DropConnection
-        with self._lock:
-            injected = self._fail.pop(0) if self._fail else None
+            delay = self._take_delay()
+        injected = self._held(delay)
         if injected is not None:
             raise MosaicFault(injected, f"Mosaic answered {injected} (injected)")
         if problem is not None:
@@ -373,10 +267,10 @@ class MosaicSimulator:
             )
         self._validate(request.payload)
         if operation == "FindPerson":
-            return response_envelope(self._find_person(request.payload))
+            return self._find_person(request.payload)
         if operation == "AddCasenote":
-            return response_envelope(self._add_casenote(request.payload))
-        return response_envelope(self._get_by_reference(request.payload))
+            return self._add_casenote(request.payload)
+        return self._get_by_reference(request.payload)
 
     def _authenticate(self, header: etree._Element | None) -> None:
         token = None
@@ -400,13 +294,10 @@ class MosaicSimulator:
             raise MosaicFault("NOT_AUTHORISED", "the username or password was not accepted")
 
     def _validate(self, payload: etree._Element) -> None:
-        schema = casenote_schema()
-        document = copy.deepcopy(payload)  # its own document, so the schema sees a root
-        with self._schema_lock:
-            if schema.validate(document):
-                return
-            errors = [f"{entry.path}: {entry.message}" for entry in schema.error_log]
-        message = _withhold_values("; ".join(errors[:5]), document)
+        complaint = self._schema_complaint(payload)
+        if complaint is None:
+            return
+        message = _withhold_values(complaint, payload)
         raise MosaicFault(
             "VALIDATION",
             message.replace(f"{{{TNS}}}", "tns:") or "the request does not match the schema",
@@ -561,14 +452,11 @@ def running_mosaic(
     password: str = DEFAULT_PASSWORD,
     host: str = "127.0.0.1",
     port: int = 0,
-    clock: Callable[[], dt.datetime] = _utc_now,
+    clock: Callable[[], dt.datetime] = utc_now,
 ) -> Iterator[MosaicSimulator]:
     """A started MosaicSimulator, stopped on the way out however the block ends."""
     simulator = MosaicSimulator(
         username=username, password=password, host=host, port=port, clock=clock
     )
-    simulator.start()
-    try:
+    with serving(simulator):
         yield simulator
-    finally:
-        simulator.stop()

@@ -35,7 +35,6 @@ import http
 import importlib
 import json
 import re
-import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,7 +45,8 @@ import pydantic
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.resource import Resource
 
-from simulators.soap_server import DropConnection, HttpError, LoopbackServer, read_body, respond
+from simulators.loopback import LoopbackService, check_count, serving
+from simulators.soap_server import DropConnection, HttpError, read_body, respond
 
 FHIR_JSON: Final = "application/fhir+json"
 BASE_PATH: Final = "/fhir/R4"
@@ -152,59 +152,30 @@ def _status_line(status: int) -> str:
     return f"{status} {http.HTTPStatus(status).phrase}"
 
 
-def _check_count(n: int) -> None:
-    if n < 0:
-        raise ValueError(f"a count of requests cannot be negative, got {n}")
-
-
-class NhsTeamSimulator:
+class NhsTeamSimulator(LoopbackService[_Failure, ReceivedRequest]):
     """An NHS team's BaRS receiver: a WSGI app, the messages it has taken, the knobs that make
     it misbehave, and the loopback server that serves it.
 
     State survives stop()/start(), as a receiver's store survives an outage. The knobs count
     down per ``$process-message`` request (never per ``metadata`` read, so a client that checks
     the capability statement first does not use them up) and are consumed in arrival order
-    whatever thread answers.
+    whatever thread answers. ``requests`` lists every request that reached the server, refused
+    or not.
     """
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._lock = threading.Lock()
+        super().__init__(host=host, port=port)
         self._received: list[dict[str, Any]] = []
         self._message_ids: set[str] = set()
         self._duplicates = 0
-        self._requests: list[ReceivedRequest] = []
-        self._failures: list[_Failure] = []
-        self._delays: list[float] = []
         self._drops = 0
-        self._stopping = threading.Event()
-        self._server = LoopbackServer(self, host=host, port=port)
 
-    # Lifecycle ----------------------------------------------------------------------------
-
-    def start(self) -> NhsTeamSimulator:
-        """Serve (again, on the same port after a stop)."""
-        self._stopping.clear()
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        """Go down: new connections are refused, and requests being held by ``delay_next`` are
-        dropped without an answer rather than answered by a system that is meant to be down."""
-        self._stopping.set()
-        self._server.stop()
-
-    @property
-    def running(self) -> bool:
-        return self._server.running
-
-    @property
-    def port(self) -> int:
-        return self._server.port
+    # Lifecycle (start, stop, running, port: LoopbackService) ------------------------------
 
     @property
     def base_url(self) -> str:
         """The FHIR base the gateway is configured with for this team."""
-        return f"http://{self._server.host}:{self._server.port}{BASE_PATH}"
+        return self._address(BASE_PATH)
 
     @property
     def process_message_url(self) -> str:
@@ -224,12 +195,6 @@ class NhsTeamSimulator:
             return copy.deepcopy(self._received)
 
     @property
-    def requests(self) -> list[ReceivedRequest]:
-        """Every request that reached the server, refused or not, in arrival order (a copy)."""
-        with self._lock:
-            return list(self._requests)
-
-    @property
     def duplicates(self) -> int:
         """How many valid Bundles were answered as accepted without being stored, because a
         Bundle with the same id had been taken already."""
@@ -245,16 +210,12 @@ class NhsTeamSimulator:
             if entry.get("resource", {}).get("resourceType") == "ServiceRequest"
         ]
 
-    def reset(self) -> None:
-        """Forget messages, message ids, requests, the duplicate count and pending knobs."""
-        with self._lock:
-            self._received.clear()
-            self._message_ids.clear()
-            self._duplicates = 0
-            self._requests.clear()
-            self._failures.clear()
-            self._delays.clear()
-            self._drops = 0
+    def _forget(self) -> None:
+        """For reset(): messages, message ids, the duplicate count and pending drops go."""
+        self._received.clear()
+        self._message_ids.clear()
+        self._duplicates = 0
+        self._drops = 0
 
     # Fault injection ----------------------------------------------------------------------
 
@@ -271,7 +232,7 @@ class NhsTeamSimulator:
         whose issue has ``code`` (an issue-type code: ``transient``, ``throttled``, ``invalid``,
         ``security``…), before they are read or stored. 429 and 503 carry ``Retry-After:
         {retry_after}`` (seconds), as a throttling or overloaded receiver says when to return."""
-        _check_count(n)
+        check_count(n)
         if not 400 <= status <= 599:
             raise ValueError(f"an injected failure is an HTTP 4xx or 5xx status, got {status}")
         if code not in ISSUE_TYPES:
@@ -284,23 +245,21 @@ class NhsTeamSimulator:
             diagnostics or f"the receiving system answered {status} (injected)",
             retry_after,
         )
-        with self._lock:
-            self._failures.extend([failure] * n)
+        self._fail_next(n, failure)
 
     def delay_next(self, n: int, seconds: float) -> None:
         """The next ``n`` messages wait ``seconds`` before being processed (then answered as
         usual), to run a client into its timeout."""
-        _check_count(n)
+        check_count(n)
         if seconds < 0:
             raise ValueError(f"a delay cannot be negative, got {seconds}")
-        with self._lock:
-            self._delays.extend([seconds] * n)
+        super().delay_next(n, seconds)
 
     def drop_next(self, n: int) -> None:
         """The next ``n`` messages that are accepted are stored (or, for a repeated message id,
         counted as a duplicate) and then the connection is dropped with no answer, so the
         sender cannot tell that the message arrived. Refused messages do not use one up."""
-        _check_count(n)
+        check_count(n)
         with self._lock:
             self._drops += n
 
@@ -370,11 +329,8 @@ class NhsTeamSimulator:
         assert data is not None
 
         with self._lock:
-            delay = self._delays.pop(0) if self._delays else None
-        if delay is not None and self._stopping.wait(delay):
-            raise DropConnection
-        with self._lock:
-            failure = self._failures.pop(0) if self._failures else None
+            delay = self._take_delay()
+        failure = self._held(delay)
         if failure is not None:
             headers: tuple[tuple[str, str], ...] = ()
             if failure.status in _RETRY_AFTER_STATUSES:
@@ -794,9 +750,5 @@ def _unique(issues: list[Issue]) -> list[Issue]:
 @contextmanager
 def running_nhs_team(*, host: str = "127.0.0.1", port: int = 0) -> Iterator[NhsTeamSimulator]:
     """A started NhsTeamSimulator, stopped on the way out however the block ends."""
-    simulator = NhsTeamSimulator(host=host, port=port)
-    simulator.start()
-    try:
+    with serving(NhsTeamSimulator(host=host, port=port)) as simulator:
         yield simulator
-    finally:
-        simulator.stop()

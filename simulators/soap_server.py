@@ -16,13 +16,17 @@ document with a DTD is refused outright.
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import logging
 import socket
 import socketserver
 import struct
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Final, Literal, cast
 from wsgiref.handlers import SimpleHandler
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
@@ -66,6 +70,24 @@ class SoapRequestError(ValueError):
     def __init__(self, message: str, faultcode: SoapFaultCode = "Client") -> None:
         super().__init__(message)
         self.faultcode: SoapFaultCode = faultcode
+
+
+class ServiceFault(Exception):
+    """A fault a stand-in answers a request with, as HTTP 500 (SOAP 1.1 over HTTP sends every
+    fault that way): ``faultcode`` and ``message`` (the faultstring) as SOAP has them, and the
+    detail as each service's subclass builds it."""
+
+    def __init__(self, faultcode: SoapFaultCode, message: str) -> None:
+        super().__init__(message)
+        self.faultcode: SoapFaultCode = faultcode
+        self.message = message
+
+    def _detail(self) -> etree._Element | None:
+        """The service's own fault element, which goes in the Fault's detail; None for none."""
+        return None
+
+    def envelope(self) -> bytes:
+        return fault_envelope(self.faultcode, self.message, self._detail())
 
 
 @dataclass(frozen=True)
@@ -122,6 +144,29 @@ def parse_envelope(data: bytes) -> SoapRequest:
     if payload is None:
         raise SoapRequestError("the SOAP Body is empty")
     return SoapRequest(header=root.find(f"{{{SOAP_ENV_NS}}}Header"), payload=payload)
+
+
+@functools.cache
+def load_schema(path: Path) -> etree.XMLSchema:
+    """The XSD at ``path``, compiled once, with whatever it imports found beside it and nothing
+    fetched from the network."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    return etree.XMLSchema(etree.parse(str(path), parser))
+
+
+def schema_complaint(
+    schema: etree.XMLSchema, payload: etree._Element, lock: threading.Lock
+) -> str | None:
+    """None when ``payload`` is valid against ``schema``; otherwise the first few of the
+    schema's complaints, which name the elements and may quote the values concerned (an empty
+    string when libxml2 gave none). ``lock`` is held while validating, because an XMLSchema
+    keeps the error log of its last validation on itself."""
+    document = copy.deepcopy(payload)  # its own document, so the schema sees a root
+    with lock:
+        if schema.validate(document):
+            return None
+        errors = [f"{entry.path}: {entry.message}" for entry in schema.error_log]
+    return "; ".join(errors[:5])
 
 
 def _envelope(content: etree._Element) -> bytes:
@@ -195,6 +240,41 @@ def http_error_response(start_response: StartResponse, error: HttpError) -> list
     """The plain-text answer to a request refused before it reached SOAP."""
     body = (error.message + "\n").encode("utf-8")
     return respond(start_response, error.status, body, "text/plain; charset=utf-8", error.headers)
+
+
+def _read_soap_post(environ: WSGIEnvironment, endpoint: str, service: str) -> bytes:
+    """The body of a SOAP 1.1 request POSTed to ``endpoint`` (the WSDL's address path);
+    HttpError for anything else, ``service`` naming what is served there."""
+    if environ.get("PATH_INFO") != endpoint:
+        raise HttpError("404 Not Found", f"the {service} is at {endpoint}")
+    if environ.get("REQUEST_METHOD") != "POST":
+        raise HttpError("405 Method Not Allowed", "SOAP requests are POSTed", (("Allow", "POST"),))
+    media_type = str(environ.get("CONTENT_TYPE", "")).split(";")[0].strip().lower()
+    if media_type != "text/xml":
+        raise HttpError("415 Unsupported Media Type", "SOAP 1.1 is sent as text/xml")
+    return read_body(environ)
+
+
+def serve_soap(
+    environ: WSGIEnvironment,
+    start_response: StartResponse,
+    *,
+    endpoint: str,
+    service: str,
+    exchange: Callable[[bytes, str | None], bytes],
+) -> list[bytes]:
+    """Answer one request to a SOAP 1.1 endpoint: refused at the HTTP level unless it is a
+    SOAP POST to ``endpoint`` (see _read_soap_post), otherwise ``exchange``'s answer to the
+    body and SOAPAction, or the ServiceFault it raises."""
+    try:
+        data = _read_soap_post(environ, endpoint, service)
+    except HttpError as error:
+        return http_error_response(start_response, error)
+    try:
+        answer = exchange(data, soap_action(environ))
+    except ServiceFault as fault:
+        return respond(start_response, "500 Internal Server Error", fault.envelope())
+    return respond(start_response, "200 OK", answer)
 
 
 class _ServerHandler(ServerHandler):

@@ -23,35 +23,24 @@ its own thread.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import functools
 import re
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
-from wsgiref.types import StartResponse, WSGIEnvironment
 
 from lxml import etree
 from lxml.builder import ElementMaker
 
+from simulators.loopback import SoapService, serving, utc_now
 from simulators.soap_server import (
-    DropConnection,
-    HttpError,
-    LoopbackServer,
+    ServiceFault,
     SoapFaultCode,
     SoapRequest,
     SoapRequestError,
-    fault_envelope,
-    http_error_response,
-    parse_envelope,
-    read_body,
-    respond,
-    response_envelope,
-    soap_action,
+    load_schema,
 )
 
 TNS: Final = "http://ukrlp.co.uk.server.ws.v3"
@@ -84,13 +73,6 @@ _E = ElementMaker()
 _CL = ElementMaker(namespace=COMMON_NS, nsmap={"cl": COMMON_NS})
 
 
-@functools.cache
-def provider_query_schema() -> etree.XMLSchema:
-    """The published XSD (and the schemas it imports, found beside it), compiled once."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    return etree.XMLSchema(etree.parse(str(XSD_PATH), parser))
-
-
 @dataclass(frozen=True)
 class Provider:
     """A learning provider as the register holds it; ``status`` is UKRLP's code."""
@@ -116,28 +98,16 @@ class ReceivedQuery:
     query_id: str | None
 
 
-class UkrlpFault(Exception):
+class UkrlpFault(ServiceFault):
     """A fault this service answers with: a SOAP 1.1 fault whose detail is a tns:faultDetail,
     ``major`` the kind of failure and ``minor`` the explanation."""
 
     def __init__(self, faultcode: SoapFaultCode, major: FaultMajor, message: str) -> None:
-        super().__init__(message)
-        self.faultcode: SoapFaultCode = faultcode
+        super().__init__(faultcode, message)
         self.major: FaultMajor = major
-        self.message = message
 
-    def envelope(self) -> bytes:
-        detail = _T.faultDetail(_E.major(self.major), _E.minor(self.message))
-        return fault_envelope(self.faultcode, self.message, detail)
-
-
-def _check_count(n: int) -> None:
-    if n < 0:
-        raise ValueError(f"a count of requests cannot be negative, got {n}")
-
-
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    def _detail(self) -> etree._Element:
+        return _T.faultDetail(_E.major(self.major), _E.minor(self.message))
 
 
 def _status_code(status: str) -> StatusCode:
@@ -149,61 +119,36 @@ def _status_code(status: str) -> StatusCode:
         ) from None
 
 
-class UkrlpSimulator:
+def provider_query_schema() -> etree.XMLSchema:
+    """The published XSD (and the schemas it imports, found beside it), compiled once."""
+    return load_schema(XSD_PATH)
+
+
+class UkrlpSimulator(SoapService[Literal["Server", "Client"], ReceivedQuery]):
     """UKRLP's provider query service: a WSGI app, the register behind it, the knobs that make
     it misbehave, and the loopback server that serves it.
 
     The register survives stop()/start(), as UKRLP's does an outage. The knobs count down per
-    request and are consumed in arrival order whatever thread answers.
+    request and are consumed in arrival order whatever thread answers. ``requests`` lists the
+    ProviderQueryRequests received; requests that were not one (not XML, not an envelope,
+    another element) are not listed.
     """
+
+    _endpoint = ENDPOINT_PATH
+    _wsdl = WSDL_PATH
+    _xsd = XSD_PATH
+    _name = "provider query service"
 
     def __init__(
         self,
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        clock: Callable[[], dt.datetime] = _utc_now,
+        clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
-        self._lock = threading.Lock()
-        self._schema_lock = threading.Lock()  # an XMLSchema keeps its error log on itself
-        self._clock = clock
+        super().__init__(host=host, port=port)
         self._providers: dict[str, Provider] = {}
-        self._requests: list[ReceivedQuery] = []
-        self._fail: list[SoapFaultCode] = []
-        self._delays: list[float] = []
-        self._stopping = threading.Event()
-        self._server = LoopbackServer(self, host=host, port=port)
-
-    # Lifecycle ----------------------------------------------------------------------------
-
-    def start(self) -> UkrlpSimulator:
-        """Serve (again, on the same port after a stop)."""
-        self._stopping.clear()
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        """Go down: new connections are refused, and requests being held by ``delay_next`` are
-        dropped without an answer rather than answered by a service that is meant to be down."""
-        self._stopping.set()
-        self._server.stop()
-
-    @property
-    def running(self) -> bool:
-        return self._server.running
-
-    @property
-    def port(self) -> int:
-        return self._server.port
-
-    @property
-    def url(self) -> str:
-        """The endpoint to POST SOAP to (the WSDL's address path, on this server's port)."""
-        return f"http://{self._server.host}:{self._server.port}{ENDPOINT_PATH}"
-
-    @property
-    def wsdl_path(self) -> Path:
-        return WSDL_PATH
+        self._clock = clock
 
     # State --------------------------------------------------------------------------------
 
@@ -245,22 +190,11 @@ class UkrlpSimulator:
         with self._lock:
             return list(self._providers.values())
 
-    @property
-    def requests(self) -> list[ReceivedQuery]:
-        """The ProviderQueryRequests received, in order (a copy); requests that were not one
-        (not XML, not an envelope, another element) are not listed."""
-        with self._lock:
-            return list(self._requests)
+    def _forget(self) -> None:
+        """For reset(): the register goes."""
+        self._providers.clear()
 
-    def reset(self) -> None:
-        """Forget providers, requests and pending knobs."""
-        with self._lock:
-            self._providers.clear()
-            self._requests.clear()
-            self._fail.clear()
-            self._delays.clear()
-
-    # Fault injection ----------------------------------------------------------------------
+    # Fault injection (and delay_next: LoopbackService) ------------------------------------
 
     def fail_next(self, n: int, faultcode: Literal["Server", "Client"] = "Server") -> None:
         """The next ``n`` requests get a fault with HTTP 500 before anything else is checked:
@@ -268,60 +202,20 @@ class UkrlpSimulator:
         register refuses the request)."""
         if faultcode not in ("Server", "Client"):
             raise ValueError(f"faultcode is Server or Client, not {faultcode!r}")
-        _check_count(n)
-        with self._lock:
-            self._fail.extend([faultcode] * n)
+        self._fail_next(n, faultcode)
 
-    def delay_next(self, n: int, seconds: float) -> None:
-        """The next ``n`` requests wait ``seconds`` before being processed (then answered as
-        usual), to run a client into its timeout."""
-        _check_count(n)
-        with self._lock:
-            self._delays.extend([seconds] * n)
+    # SOAP ---------------------------------------------------------------------------------
 
-    # WSGI ---------------------------------------------------------------------------------
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        try:
-            data = self._read(environ)
-        except HttpError as error:
-            return http_error_response(start_response, error)
-        try:
-            answer = self._exchange(data, soap_action(environ))
-        except UkrlpFault as fault:
-            return respond(start_response, "500 Internal Server Error", fault.envelope())
-        return respond(start_response, "200 OK", answer)
-
-    @staticmethod
-    def _read(environ: WSGIEnvironment) -> bytes:
-        if environ.get("PATH_INFO") != ENDPOINT_PATH:
-            raise HttpError("404 Not Found", f"the provider query service is at {ENDPOINT_PATH}")
-        if environ.get("REQUEST_METHOD") != "POST":
-            raise HttpError(
-                "405 Method Not Allowed", "SOAP requests are POSTed", (("Allow", "POST"),)
-            )
-        media_type = str(environ.get("CONTENT_TYPE", "")).split(";")[0].strip().lower()
-        if media_type != "text/xml":
-            raise HttpError("415 Unsupported Media Type", "SOAP 1.1 is sent as text/xml")
-        return read_body(environ)
-
-    def _exchange(self, data: bytes, action: str | None) -> bytes:
-        request: SoapRequest | None = None
-        problem: SoapRequestError | None = None
-        try:
-            request = parse_envelope(data)
-        except SoapRequestError as error:
-            problem = error
+    def _exchange(
+        self, request: SoapRequest | None, problem: SoapRequestError | None, action: str | None
+    ) -> etree._Element:
         is_query = request is not None and request.payload.tag == REQUEST_TAG
         with self._lock:
             if is_query:
                 assert request is not None
                 self._requests.append(_received(request.payload))
-            delay = self._delays.pop(0) if self._delays else None
-        if delay is not None and self._stopping.wait(delay):
-            raise DropConnection
-        with self._lock:
-            injected = self._fail.pop(0) if self._fail else None
+            delay = self._take_delay()
+        injected = self._held(delay)
         if injected == "Server":
             raise UkrlpFault("Server", "UNAVAILABLE", "UKRLP is unavailable (injected)")
         if injected == "Client":
@@ -341,16 +235,13 @@ class UkrlpSimulator:
                 "Client", "INVALID_REQUEST", f"SOAPAction {action!r} is not {SOAP_ACTION!r}"
             )
         self._validate(request.payload)
-        return response_envelope(self._retrieve(request.payload))
+        return self._retrieve(request.payload)
 
     def _validate(self, payload: etree._Element) -> None:
-        schema = provider_query_schema()
-        document = copy.deepcopy(payload)  # its own document, so the schema sees a root
-        with self._schema_lock:
-            if schema.validate(document):
-                return
-            errors = [f"{entry.path}: {entry.message}" for entry in schema.error_log]
-        message = "; ".join(errors[:5]).replace(f"{{{TNS}}}", "ukrlp:")
+        complaint = self._schema_complaint(payload)
+        if complaint is None:
+            return
+        message = complaint.replace(f"{{{TNS}}}", "ukrlp:")
         raise UkrlpFault(
             "Client", "INVALID_REQUEST", message or "the request does not match the schema"
         )
@@ -449,12 +340,8 @@ def running_ukrlp(
     *,
     host: str = "127.0.0.1",
     port: int = 0,
-    clock: Callable[[], dt.datetime] = _utc_now,
+    clock: Callable[[], dt.datetime] = utc_now,
 ) -> Iterator[UkrlpSimulator]:
     """A started UkrlpSimulator, stopped on the way out however the block ends."""
-    simulator = UkrlpSimulator(host=host, port=port, clock=clock)
-    simulator.start()
-    try:
+    with serving(UkrlpSimulator(host=host, port=port, clock=clock)) as simulator:
         yield simulator
-    finally:
-        simulator.stop()

@@ -6,11 +6,11 @@ Learning Providers and keeps the register's name and status beside its own recor
 the requests from the WSDL in ``contracts/ukrlp``, so what is sent is what the contract allows.
 
 The answer is a ``UkrlpProvider``, or None when the register has no such provider. Everything
-else is one of two errors, sorted once, here: ``UkrlpUnavailable`` (no usable answer: refused,
-reset, timed out, a soap:Server fault, a 5xx; worth trying again later) and ``UkrlpRejected``
-(the register refused the request itself: a soap:Client fault, a 4xx; sending it again will
-not help). A failure is never reported as "no such provider": a provider wrongly taken to be
-unregistered would be wrongly refused work.
+else is sorted as for any SOAP service (adapters/soap_faults.py) into one of two errors:
+``UkrlpUnavailable`` (no usable answer: refused, reset, timed out, a soap:Server fault, a 5xx;
+worth trying again later) and ``UkrlpRejected`` (the register refused the request itself: a
+soap:Client fault, a 4xx; sending it again will not help). A failure is never reported as "no
+such provider": a provider wrongly taken to be unregistered would be wrongly refused work.
 """
 
 from __future__ import annotations
@@ -23,10 +23,8 @@ from collections.abc import Iterable
 from typing import Any, Final, Literal
 
 import msgspec
-import requests
-import zeep
-import zeep.exceptions
-from zeep.transports import Transport
+
+from adapters.soap_faults import CALL_ERRORS, sort_failure, zeep_service
 
 NS: Final = "http://ukrlp.co.uk.server.ws.v3"
 BINDING: Final = f"{{{NS}}}ProviderQuerySoapBinding"
@@ -102,17 +100,9 @@ class UkrlpClient:
     ) -> None:
         if not (stakeholder_id.isascii() and stakeholder_id.isdigit()):
             raise ValueError(f"a UKRLP stakeholder id is a number, not {stakeholder_id!r}")
-        session = requests.Session()
-        session.headers["User-Agent"] = "s19-gateway"
-        # zeep is untyped; its calls are confined to this constructor and _call.
-        transport = Transport(  # type: ignore[no-untyped-call]
-            session=session, timeout=timeout_seconds, operation_timeout=timeout_seconds
+        self._service = zeep_service(
+            url, binding=BINDING, wsdl=wsdl or DEFAULT_WSDL, timeout_seconds=timeout_seconds
         )
-        settings = zeep.Settings(strict=True, xml_huge_tree=False, forbid_dtd=True)
-        client = zeep.Client(  # type: ignore[no-untyped-call]
-            str(wsdl or DEFAULT_WSDL), transport=transport, settings=settings
-        )
-        self._service: Any = client.create_service(BINDING, url)  # type: ignore[no-untyped-call]
         self._stakeholder_id = int(stakeholder_id)
         # QueryId is the caller's number for a query, echoed back; a counter ties each answer
         # to its request in UKRLP's logs and ours. (itertools.count is safe across threads.)
@@ -147,48 +137,28 @@ class UkrlpClient:
     def _call(self, **arguments: Any) -> Any:
         try:
             return self._service.retrieveAllProviders(**arguments)
-        except zeep.exceptions.Fault as exc:
-            raise _fault(exc) from None
-        except zeep.exceptions.TransportError as exc:
-            status = exc.status_code
-            if status >= 500 or status in TRANSIENT_STATUSES or status < 300:
-                # (a 2xx here is one zeep could not read)
-                raise UkrlpUnavailable(
-                    f"UKRLP answered HTTP {status} without a SOAP answer"
-                ) from None
-            raise UkrlpRejected(f"UKRLP answered HTTP {status}") from None
-        except requests.exceptions.Timeout:
-            raise UkrlpUnavailable("UKRLP did not answer in time") from None
-        except requests.exceptions.ConnectionError as exc:
-            raise UkrlpUnavailable(f"cannot reach UKRLP: {type(exc).__name__}") from None
-        except (zeep.exceptions.XMLSyntaxError, zeep.exceptions.XMLParseError) as exc:
-            # A half-written answer or a proxy's HTML page: the register itself may be fine.
-            raise UkrlpUnavailable(f"unreadable answer from UKRLP: {exc}") from None
-        except zeep.exceptions.ValidationError as exc:
-            # The request does not fit the contract: sending it again will not help.
-            raise UkrlpRejected(f"request does not fit the UKRLP contract: {exc}") from None
-        except (requests.exceptions.RequestException, zeep.exceptions.Error) as exc:
-            # A truncated body, a redirect loop, an answer zeep cannot place: the far end is
-            # not itself; ask again later.
-            raise UkrlpUnavailable(f"no usable answer from UKRLP: {type(exc).__name__}") from None
+        except CALL_ERRORS as exc:
+            raise _error(exc) from None
 
 
-def _fault(exc: zeep.exceptions.Fault) -> UkrlpError:
+def _error(exc: Exception) -> UkrlpError:
     """Sorted by the SOAP fault code: UKRLP's faultDetail (major, minor) has no published
     values, so it only adds to the message. A fault with no code, or a Server one, may pass."""
-    detail = exc.detail
-    # zeep hands over raw bytes when the body was XML but not a SOAP fault (an HTML page).
-    found = detail.find(f".//{{{NS}}}faultDetail") if hasattr(detail, "tag") else None
-    text = exc.message or "no fault string"
-    if found is not None:
-        minor = found.findtext("minor")
-        if minor and minor not in text:
-            text = f"{text} ({minor})"
-    faultcode = str(exc.code or "")
-    local = faultcode.rpartition(":")[2]
-    if not local or local == "Server" or local.startswith("Server."):  # SOAP 1.1 dotted codes
-        return UkrlpUnavailable(f"UKRLP fault {faultcode or '(no code)'}: {text}"[:500])
-    return UkrlpRejected(f"UKRLP fault {faultcode}: {text}"[:500])
+    failure = sort_failure(
+        exc,
+        service="UKRLP",
+        sent="request",
+        transient_status=_transient_status,
+        detail_tag=f"{{{NS}}}faultDetail",
+        explain=lambda detail: detail.findtext("minor"),
+    )
+    if failure.verdict == "unreachable":
+        return UkrlpUnavailable(failure.message)
+    return UkrlpRejected(failure.message)
+
+
+def _transient_status(status: int) -> bool:
+    return status >= 500 or status in TRANSIENT_STATUSES
 
 
 def _provider(ukprn: str, records: list[Any]) -> UkrlpProvider:

@@ -7,7 +7,6 @@ raw HTTP for what zeep would never send, and every answer is checked against the
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 from collections.abc import Iterator
@@ -17,19 +16,23 @@ from typing import Any
 import httpx
 import pytest
 import requests
-import zeep
 import zeep.exceptions
 from lxml import etree
-from zeep.plugins import HistoryPlugin
-from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 
 from simulators.mosaic import MosaicSimulator, running_mosaic
+from tests.simulators.support import (
+    SOAP,
+    RecordingClient,
+    fault_and_detail,
+    post,
+    stop_while_held,
+    valid_against,
+)
 
 CONTRACT = Path(__file__).parents[2] / "contracts" / "mosaic"
 SCHEMA = etree.XMLSchema(etree.parse(str(CONTRACT / "casenote.xsd")))
 TNS = "http://mosaic.example/services/casenote/v1"
-SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 BINDING = f"{{{TNS}}}CasenoteBinding"
 USER, PASSWORD = "s19-gateway-test", "correct horse"
@@ -44,26 +47,18 @@ def mosaic() -> Iterator[MosaicSimulator]:
         yield simulator
 
 
-class Client:
-    """A zeep client as the gateway builds one, keeping what it received for the XSD check."""
+class Client(RecordingClient):
+    """A zeep client with the gateway's WS-Security UsernameToken (or a wrong password)."""
 
     def __init__(
         self, mosaic: MosaicSimulator, password: str = PASSWORD, timeout: float | None = None
     ) -> None:
-        # zeep is untyped: its calls are untyped calls to mypy.
-        self.history = HistoryPlugin()  # type: ignore[no-untyped-call]
-        client = zeep.Client(  # type: ignore[no-untyped-call]
-            str(mosaic.wsdl_path),
+        super().__init__(
+            mosaic,
+            BINDING,
+            timeout,
             wsse=UsernameToken(USER, password),  # type: ignore[no-untyped-call]
-            plugins=[self.history],
-            transport=Transport(operation_timeout=timeout),  # type: ignore[no-untyped-call]
         )
-        self.service: Any = client.create_service(BINDING, mosaic.url)  # type: ignore[no-untyped-call]
-
-    def last_payload(self) -> etree._Element:
-        received = self.history.last_received
-        assert received is not None
-        return received["envelope"].find(f"{{{SOAP}}}Body")[0]
 
 
 @pytest.fixture
@@ -72,12 +67,7 @@ def client(mosaic: MosaicSimulator) -> Client:
 
 
 def valid(element: etree._Element) -> bool:
-    """Whether the element, taken as a document of its own, is valid against the XSD; the
-    schema's complaints are printed so a failing assert says what was wrong."""
-    if SCHEMA.validate(copy.deepcopy(element)):
-        return True
-    print(SCHEMA.error_log)
-    return False
+    return valid_against(SCHEMA, element)
 
 
 def casenote(reference: str = "s19/case/7/event/1", person_id: str = "1001") -> dict[str, Any]:
@@ -138,20 +128,8 @@ FIND_BY_UPN = (
 )
 
 
-def post(mosaic: MosaicSimulator, body: bytes, **headers: str) -> httpx.Response:
-    return httpx.post(
-        mosaic.url,
-        content=body,
-        headers={"Content-Type": "text/xml; charset=utf-8", **headers},
-        timeout=5,
-    )
-
-
 def raw_fault(response: httpx.Response) -> dict[str, str | None]:
-    assert response.status_code == 500
-    assert response.headers["content-type"] == "text/xml; charset=utf-8"
-    fault = etree.fromstring(response.content).find(f"{{{SOAP}}}Body/{{{SOAP}}}Fault")
-    detail = fault.find(f"detail/{{{TNS}}}MosaicFault")
+    fault, detail = fault_and_detail(response, f"{{{TNS}}}MosaicFault")
     assert valid(detail)
     return {
         "faultcode": fault.findtext("faultcode"),
@@ -482,24 +460,11 @@ def test_stopped_refuses_connections_and_restarts_on_the_same_port(
 
 def test_stopping_drops_a_request_being_held(mosaic: MosaicSimulator) -> None:
     mosaic.delay_next(1, 30.0)
-    outcome: list[BaseException | int] = []
-
-    def send() -> None:
-        try:
-            outcome.append(post(mosaic, raw_envelope(FIND_BY_UPN)).status_code)
-        except httpx.TransportError as error:
-            outcome.append(error)
-
-    sender = threading.Thread(target=send)
-    sender.start()
-    deadline = time.monotonic() + 5
-    while mosaic.requests == [] and time.monotonic() < deadline:
-        time.sleep(0.01)
-    stopped = time.monotonic()
-    mosaic.stop()
-    sender.join(timeout=5)
+    outcome, waited = stop_while_held(
+        mosaic, lambda: post(mosaic, raw_envelope(FIND_BY_UPN)).status_code
+    )
     # Dropped at once, not left to the client's own 5 s timeout.
-    assert time.monotonic() - stopped < 2
+    assert waited < 2
     assert len(outcome) == 1
     assert isinstance(outcome[0], httpx.RemoteProtocolError | httpx.ReadError)
 

@@ -25,6 +25,7 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 from simulators.nhs import MAX_BODY_BYTES, NhsTeamSimulator, ReceivedRequest, running_nhs_team
+from tests.simulators.support import stop_while_held
 
 FHIR_JSON = "application/fhir+json"
 NHS_NUMBER = "9434765919"
@@ -571,23 +572,8 @@ def test_stopped_refuses_connections_and_restarts_on_the_same_port(
 
 def test_stopping_drops_a_request_being_held(team: NhsTeamSimulator) -> None:
     team.delay_next(1, 30.0)
-    result: list[BaseException | int] = []
-
-    def send() -> None:
-        try:
-            result.append(post(team, message()).status_code)
-        except httpx.TransportError as error:
-            result.append(error)
-
-    sender = threading.Thread(target=send)
-    sender.start()
-    deadline = time.monotonic() + 5
-    while team.requests == [] and time.monotonic() < deadline:
-        time.sleep(0.01)
-    stopped = time.monotonic()
-    team.stop()
-    sender.join(timeout=5)
-    assert time.monotonic() - stopped < 2
+    result, waited = stop_while_held(team, lambda: post(team, message()).status_code)
+    assert waited < 2
     assert len(result) == 1
     assert isinstance(result[0], httpx.RemoteProtocolError | httpx.ReadError)
     assert team.received == []

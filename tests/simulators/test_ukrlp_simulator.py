@@ -7,7 +7,6 @@ never send, and every answer is checked against the XSD.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import time
 from collections.abc import Iterator
@@ -19,15 +18,13 @@ import requests
 import zeep
 import zeep.exceptions
 from lxml import etree
-from zeep.plugins import HistoryPlugin
-from zeep.transports import Transport
 
 from simulators.ukrlp import BINDING, XSD_PATH, ReceivedQuery, UkrlpSimulator, running_ukrlp
+from tests.simulators.support import SOAP, RecordingClient, fault_and_detail, post, valid_against
 
 SCHEMA = etree.XMLSchema(etree.parse(str(XSD_PATH)))
 TNS = "http://ukrlp.co.uk.server.ws.v3"
 COMMON = "http://www.ukrlp.gov.uk/commonlibrary"
-SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 UPDATED = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 
 
@@ -46,19 +43,13 @@ def ukrlp() -> Iterator[UkrlpSimulator]:
         yield simulator
 
 
-class Client:
-    """A zeep client as the gateway builds one, keeping what it received for the XSD check."""
+class Client(RecordingClient):
+    """A strict zeep client, with the query the gateway sends."""
 
     def __init__(self, ukrlp: UkrlpSimulator, timeout: float | None = None) -> None:
-        # zeep is untyped: its calls are untyped calls to mypy.
-        self.history = HistoryPlugin()  # type: ignore[no-untyped-call]
-        client = zeep.Client(  # type: ignore[no-untyped-call]
-            str(ukrlp.wsdl_path),
-            plugins=[self.history],
-            transport=Transport(operation_timeout=timeout),  # type: ignore[no-untyped-call]
-            settings=zeep.Settings(strict=True, forbid_dtd=True),
+        super().__init__(
+            ukrlp, BINDING, timeout, settings=zeep.Settings(strict=True, forbid_dtd=True)
         )
-        self.service: Any = client.create_service(BINDING, ukrlp.url)  # type: ignore[no-untyped-call]
 
     def query(self, *ukprns: int, status: str = "A", query_id: int = 7) -> Any:
         return self.service.retrieveAllProviders(
@@ -74,11 +65,6 @@ class Client:
             QueryId=query_id,
         )
 
-    def last_payload(self) -> etree._Element:
-        received = self.history.last_received
-        assert received is not None
-        return received["envelope"].find(f"{{{SOAP}}}Body")[0]
-
 
 @pytest.fixture
 def client(ukrlp: UkrlpSimulator) -> Client:
@@ -86,12 +72,7 @@ def client(ukrlp: UkrlpSimulator) -> Client:
 
 
 def valid(element: etree._Element) -> bool:
-    """Whether the element, taken as a document of its own, is valid against the XSD; the
-    schema's complaints are printed so a failing assert says what was wrong."""
-    if SCHEMA.validate(copy.deepcopy(element)):
-        return True
-    print(SCHEMA.error_log)
-    return False
+    return valid_against(SCHEMA, element)
 
 
 def raw_envelope(criteria: str, query_id: str = "1") -> bytes:
@@ -113,20 +94,8 @@ BY_UKPRN = (
 )
 
 
-def post(ukrlp: UkrlpSimulator, body: bytes, **headers: str) -> httpx.Response:
-    return httpx.post(
-        ukrlp.url,
-        content=body,
-        headers={"Content-Type": "text/xml; charset=utf-8", **headers},
-        timeout=5,
-    )
-
-
 def raw_fault(response: httpx.Response) -> dict[str, str | None]:
-    assert response.status_code == 500
-    assert response.headers["content-type"] == "text/xml; charset=utf-8"
-    fault = etree.fromstring(response.content).find(f"{{{SOAP}}}Body/{{{SOAP}}}Fault")
-    detail = fault.find(f"detail/{{{TNS}}}faultDetail")
+    fault, detail = fault_and_detail(response, f"{{{TNS}}}faultDetail")
     assert valid(detail)
     return {
         "faultcode": fault.findtext("faultcode"),
