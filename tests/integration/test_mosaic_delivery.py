@@ -355,6 +355,13 @@ def test_two_workers_at_once_deliver_each_casenote_once_and_in_order(
         ("200 OK", b"", "MosaicUnreachable"),
         ("503 Service Unavailable", b"down for maintenance", "MosaicUnreachable"),
         ("401 Unauthorized", b"", "MosaicUnreachable"),
+        # An answer carrying a DTD (entity expansion, external entities) is never parsed.
+        (
+            "200 OK",
+            b'<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passwd">'
+            b'<!ENTITY y "&x;&x;&x;">]><e>&y;</e>',
+            "MosaicUnreachable",
+        ),
     ],
 )
 def test_answers_that_are_not_soap_are_sorted_into_retry_or_give_up(
