@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
-from typing import Annotated, Any, BinaryIO, cast
+from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Controller, Response, get, post
@@ -14,8 +13,9 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from gateway.api.auth import SECURITY_SCHEME, scoped
 from gateway.api.deps import ClientRequest, endpoint_of
 from gateway.api.problems import Problem, problem_response
+from gateway.api.uploads import spooled_body
 from gateway.attendance.summary import AttendanceSummary
-from gateway.intake.attendance_feed import FeedRejected, FeedUpload, ingest_feed, spool_digest
+from gateway.intake.attendance_feed import FeedRejected, FeedUpload, ingest_feed
 from gateway.intake.attendance_queries import (
     ConcernPage,
     child_attendance,
@@ -33,7 +33,6 @@ FORMATS: dict[str, FeedFormat] = {
     "application/json": "json",
 }
 # Bodies past this stay on disk while they are read (a 50 MB CTF never sits in memory).
-_SPOOL_IN_MEMORY = 4 * 1024 * 1024
 
 
 class FeedProblem(Problem, kw_only=True, frozen=True):
@@ -70,19 +69,7 @@ class FeedController(Controller):
             return problem_response(
                 request, 415, "Unsupported media type", "unsupported-media-type", detail
             )
-        limit: int = state.settings.max_feed_bytes
-        body = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
-        try:
-            received = 0
-            async for chunk in request.stream():
-                received += len(chunk)
-                if received > limit:
-                    detail = f"a feed may be at most {limit} bytes"
-                    return problem_response(
-                        request, 413, "Payload too large", "payload-too-large", detail
-                    )
-                body.write(chunk)
-            sha256, size = spool_digest(cast(BinaryIO, body))
+        async with spooled_body(request, state.settings.max_feed_bytes) as (body, sha256, size):
             upload = FeedUpload(
                 format=fmt,
                 content_type=media,
@@ -94,7 +81,7 @@ class FeedController(Controller):
             readers: dict[FeedFormat, FeedReader] = state.feed_readers
             try:
                 report = await anyio.to_thread.run_sync(
-                    ingest_feed, store, upload, cast(BinaryIO, body), readers[fmt], request.user
+                    ingest_feed, store, upload, body, readers[fmt], request.user
                 )
             except FeedRejected as exc:
                 if exc.forbidden:
@@ -110,8 +97,6 @@ class FeedController(Controller):
                     position=exc.position,
                 )
             return Response(report, status_code=202)
-        finally:
-            body.close()
 
     @get(
         "/feeds/{feed_id:str}",

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
-from typing import Annotated, Any, BinaryIO, cast
+from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Controller, Response, get, post
@@ -16,8 +15,8 @@ from adapters.providers.gias import GiasFileError, read_gias
 from gateway.api.auth import SECURITY_SCHEME, scoped
 from gateway.api.deps import ClientRequest, endpoint_of
 from gateway.api.problems import problem_response
+from gateway.api.uploads import spooled_body
 from gateway.errors import InvalidInput, NotFound
-from gateway.intake.attendance_feed import spool_digest
 from gateway.model.attendance import FeedReport
 from gateway.model.provider import (
     EstablishmentStatus,
@@ -35,7 +34,6 @@ from gateway.providers.returns import provider_return
 from gateway.providers.ukrlp_refresh import refresh_from_ukrlp
 from gateway.store.unit_of_work import Store
 
-_SPOOL_IN_MEMORY = 8 * 1_048_576
 CSV_MEDIA = {"text/csv", "application/csv"}
 
 
@@ -111,20 +109,7 @@ class ProviderController(Controller):
             return problem_response(
                 request, 415, "Unsupported media type", "unsupported-media-type", detail
             )
-        limit: int = state.settings.max_feed_bytes
-        body = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
-        try:
-            received = 0
-            async for chunk in request.stream():
-                received += len(chunk)
-                if received > limit:
-                    detail = f"an import may be at most {limit} bytes"
-                    return problem_response(
-                        request, 413, "Payload too large", "payload-too-large", detail
-                    )
-                body.write(chunk)
-            stream = cast(BinaryIO, body)
-            sha256, size = spool_digest(stream)
+        async with spooled_body(request, state.settings.max_feed_bytes) as (stream, sha256, size):
 
             def run() -> ImportReport:
                 imports.archive_file(store, source, media, stream, sha256, size, request.user)
@@ -137,8 +122,6 @@ class ProviderController(Controller):
             except (GiasFileError, ValueError) as exc:
                 return problem_response(request, 400, "Unusable file", "unusable-file", str(exc))
             return Response(report, status_code=200)
-        finally:
-            body.close()
 
     @post(
         "/{provider_id:str}/ukrlp",

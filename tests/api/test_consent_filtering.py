@@ -23,7 +23,14 @@ from gateway.store import Store
 from gateway.store.schema import outbox
 from simulators.mosaic import running_mosaic
 from tests.api.conftest import Api
-from tests.api.test_providers_api import APPROVED, CSV, GIAS, SCHOOL, provider_named
+from tests.api.test_providers_api import (
+    APPROVED,
+    CSV,
+    GIAS,
+    agreed_case,
+    commission,
+    provider_named,
+)
 from tests.support import child_json
 
 REFERRAL = "Off school since the spring half term with chronic fatigue; mother worried."
@@ -60,36 +67,12 @@ def test_a_provider_learns_who_the_pupil_is_only_with_the_familys_agreement(api:
     tutor = provider_named(api, admin, "Estuary Tuition")
     names = []
     for serial, agreed in ((1, False), (2, True)):
-        child = api.client.post(
-            "/api/v1/children", headers=admin, json=child_json(serial, school_urn=SCHOOL)
-        ).json()
+        case = agreed_case(api, admin, serial)
+        child = api.client.get(f"/api/v1/children/{case['child_id']}", headers=admin).json()
         names.append(child["name"]["family"])
         if agreed:
             share(api, admin, child["id"], "providers")
-        case = api.client.post(
-            "/api/v1/cases",
-            headers=admin,
-            json={"child_id": child["id"], "reason": "illness", "source": "school", "summary": "s"},
-        ).json()
-        url = f"/api/v1/cases/{case['id']}"
-        api.client.post(
-            f"{url}/status", headers=admin, json={"status": "awaiting_panel", "reason": "r"}
-        )
-        api.client.post(
-            f"{url}/decisions",
-            headers=admin,
-            json={"outcome": "agreed", "decided_by": "panel", "reason": "evidence"},
-        )
-        made = api.client.post(
-            f"{url}/placements",
-            headers=admin,
-            json={
-                "provider_id": tutor["id"],
-                "start_date": "2026-01-12",
-                "hours_per_week": 10,
-                "venue": "provider_site",
-            },
-        )
+        made = commission(api, admin, case["id"], tutor["id"])
         assert made.status_code == 201, made.text
     withheld, shared = sorted(payloads(api, "provider"), key=lambda p: "upn" in p["pupil"])
     assert withheld["pupil"] == {"identity_withheld": True}

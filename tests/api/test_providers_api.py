@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from gateway.store import Store
 from gateway.store.schema import outbox
 from tests.api.conftest import Api
 from tests.support import ManualClock, child_json
@@ -48,6 +49,19 @@ def agreed_case(api: Api, headers: dict[str, str], serial: int = 1) -> dict[str,
     )
     assert decided.status_code == 200, decided.text
     return case
+
+
+def commission(
+    api: Api, headers: dict[str, str], case_id: str, provider_id: str, **fields: Any
+) -> Any:
+    """POST a placement: ten hours a week at the provider from Monday 12 January unless told."""
+    body = {
+        "provider_id": provider_id,
+        "start_date": "2026-01-12",
+        "hours_per_week": 10,
+        "venue": "provider_site",
+    } | fields
+    return api.client.post(f"/api/v1/cases/{case_id}/placements", headers=headers, json=body)
 
 
 def provider_named(api: Api, headers: dict[str, str], text: str) -> dict[str, Any]:
@@ -123,31 +137,12 @@ def test_commissioning_needs_an_agreed_case_and_an_approved_provider(
     admin = api.token()
     load_registers(api, admin)
     case = agreed_case(api, admin)
-    url = f"/api/v1/cases/{case['id']}/placements"
     tutor = provider_named(api, admin, "Estuary Tuition")
-    unlisted = api.client.post(
-        url,
-        headers=admin,
-        json={
-            "provider_id": "not-on-the-list",
-            "start_date": "2026-01-12",
-            "hours_per_week": 10,
-            "venue": "provider_site",
-        },
-    )
+    unlisted = commission(api, admin, case["id"], "not-on-the-list")
     assert unlisted.status_code == 422
     assert unlisted.json()["errors"][0]["field"] == "provider_id"
     assert "approved list" in unlisted.json()["detail"]
-    home = api.client.post(
-        url,
-        headers=admin,
-        json={
-            "provider_id": tutor["id"],
-            "start_date": "2026-01-12",
-            "hours_per_week": 10,
-            "venue": "home",
-        },
-    )
+    home = commission(api, admin, case["id"], tutor["id"], venue="home")
     assert home.status_code == 422  # at home only with the provider's risk assessment
     assert home.json()["errors"][0]["field"] == "risk_assessment_ref"
 
@@ -159,16 +154,7 @@ def test_commissioning_needs_an_agreed_case_and_an_approved_provider(
         headers=admin,
         json={"child_id": other["id"], "reason": "illness", "source": "school", "summary": "s"},
     ).json()
-    not_agreed = api.client.post(
-        f"/api/v1/cases/{new_case['id']}/placements",
-        headers=admin,
-        json={
-            "provider_id": tutor["id"],
-            "start_date": "2026-01-12",
-            "hours_per_week": 10,
-            "venue": "provider_site",
-        },
-    )
+    not_agreed = commission(api, admin, new_case["id"], tutor["id"])
     assert not_agreed.status_code == 422
     assert "agreed" in not_agreed.json()["detail"]
 
@@ -180,16 +166,14 @@ def test_a_placement_starts_its_reviews_tells_provider_and_school_and_counts_ret
     load_registers(api, admin)
     case = agreed_case(api, admin, 3)
     tutor = provider_named(api, admin, "Estuary Tuition")
-    made = api.client.post(
-        f"/api/v1/cases/{case['id']}/placements",
-        headers=admin,
-        json={
-            "provider_id": tutor["id"],
-            "start_date": "2026-01-12",
-            "hours_per_week": 15,
-            "venue": "home",
-            "risk_assessment_ref": "RA-2026-014",
-        },
+    made = commission(
+        api,
+        admin,
+        case["id"],
+        tutor["id"],
+        hours_per_week=15,
+        venue="home",
+        risk_assessment_ref="RA-2026-014",
     )
     assert made.status_code == 201, made.text
     placement = made.json()
@@ -280,15 +264,8 @@ def test_a_dual_registered_pupils_return_marks_both_registers(api: Api) -> None:
     load_registers(api, admin)
     case = agreed_case(api, admin, 4)
     academy = provider_named(api, admin, "Chelmer Co-operative")
-    made = api.client.post(
-        f"/api/v1/cases/{case['id']}/placements",
-        headers=admin,
-        json={
-            "provider_id": academy["id"],
-            "start_date": "2026-01-05",
-            "hours_per_week": 25,
-            "venue": "provider_site",
-        },
+    made = commission(
+        api, admin, case["id"], academy["id"], start_date="2026-01-05", hours_per_week=25
     ).json()
     assert made["school_code"] == "D"
     reports = api.client.post(
@@ -324,3 +301,27 @@ def test_every_destination_the_gateway_writes_to_is_configured() -> None:
             names |= set(targets)
     configured = destinations(Settings(), Store(make_engine("sqlite://")))
     assert names - {"log"} and names <= set(configured), names - set(configured)
+
+
+def test_an_upload_over_its_limit_is_refused_as_it_streams(store: Store, database_url: str) -> None:
+    from litestar.testing import TestClient
+
+    from gateway.app import create_app
+    from gateway.settings import Settings
+
+    app = create_app(
+        Settings(database_url=database_url, max_feed_bytes=1_000), store, logging=False
+    )
+    with TestClient(app) as client:
+        small = Api(client, store)
+        admin = small.token()
+        gias = client.post("/api/v1/providers/imports/gias", headers=admin | CSV, content=GIAS)
+        assert gias.status_code == 413
+        assert gias.json()["title"] == "Payload too large"
+        feed = client.post(
+            "/api/v1/attendance/feeds",
+            headers=admin | {"Content-Type": "text/csv"},
+            content=b"school_urn,upn,date,am,pm\n" + b"x" * 2_000,
+        )
+        assert feed.status_code == 413
+        assert "at most 1000 bytes" in feed.json()["detail"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import pathlib
 import re
 from typing import Any
 
@@ -622,9 +623,30 @@ def test_a_source_reference_mosaic_would_refuse_is_not_sent() -> None:
 # --- limits, whatever the input -----------------------------------------------------------------
 
 
+def _contract_limits() -> dict[str, int]:
+    """The lengths Mosaic accepts, as its contract says (contracts/mosaic/casenote.xsd)."""
+    from lxml import etree
+
+    xsd = pathlib.Path(__file__).parents[3] / "contracts" / "mosaic" / "casenote.xsd"
+    ns = {"xs": "http://www.w3.org/2001/XMLSchema"}
+    tree = etree.parse(str(xsd))
+    limits = {}
+    for name in ("subject", "body"):
+        [element] = tree.xpath(
+            f"//xs:complexType[@name='Casenote']//xs:element[@name='{name}']", namespaces=ns
+        )
+        limits[name] = int(element.xpath(".//xs:maxLength/@value", namespaces=ns)[0])
+    return limits
+
+
+CONTRACT_LIMITS = _contract_limits()
+
+
 def assert_within_limits(casenote: Casenote) -> None:
-    assert 1 <= len(casenote.subject) <= 200
-    assert 1 <= len(casenote.body) <= 20_000
+    assert casenote.subject, "a casenote needs a subject"
+    assert casenote.body, "a casenote needs a body"
+    assert len(casenote.subject) <= CONTRACT_LIMITS["subject"], len(casenote.subject)
+    assert len(casenote.body) <= CONTRACT_LIMITS["body"], len(casenote.body)
     assert "\n" not in casenote.subject
     assert not XML_ILLEGAL.search(casenote.subject + casenote.body)
 
