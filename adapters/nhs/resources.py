@@ -22,7 +22,7 @@ import pydantic
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.resource import Resource
 
-from mappings.fhir import FhirInvalid
+from mappings.fhir import TASK_STATUSES, FhirInvalid
 
 # Required bindings in FHIR R4 (http://hl7.org/fhir/R4/terminologies.html#required), by the
 # model class that holds the element and the element's name.
@@ -92,22 +92,7 @@ _FHIR_VERSIONS = frozenset(
     }
 )
 REQUIRED_CODES: dict[tuple[str, str], frozenset[str]] = {
-    ("Task", "status"): frozenset(
-        {
-            "draft",
-            "requested",
-            "received",
-            "accepted",
-            "rejected",
-            "ready",
-            "cancelled",
-            "in-progress",
-            "on-hold",
-            "failed",
-            "completed",
-            "entered-in-error",
-        }
-    ),
+    ("Task", "status"): TASK_STATUSES,
     ("Task", "intent"): frozenset(
         {
             "unknown",
