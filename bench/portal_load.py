@@ -108,7 +108,11 @@ def _percentile(values: list[float], q: int) -> float | None:
 
 
 def run(
-    rate: float, seconds: float, database_url: str | None, out: TextIO = sys.stdout
+    rate: float,
+    seconds: float,
+    database_url: str | None,
+    workers: int = 1,
+    out: TextIO = sys.stdout,
 ) -> dict[str, Any]:
     """``database_url`` names a PostgreSQL server; a database of the run's own is made on it
     and dropped afterwards. Without it the run uses a SQLite file."""
@@ -121,7 +125,10 @@ def run(
         env = {**os.environ, "GATEWAY_DATABASE_URL": url, "GATEWAY_LOG_LEVEL": "WARNING"}
         with open(f"{scratch}/server.log", "wb") as log:
             server = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
-                [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
+                [
+                    *(sys.executable, "-m", "gateway", "serve", "--port", str(port)),
+                    *("--workers", str(workers)),
+                ],
                 env=env,
                 stdout=log,
                 stderr=log,
@@ -153,11 +160,17 @@ def run(
         "rate": rate,
         "seconds": seconds,
         "store": "postgresql" if database_url else "sqlite",
+        "api_processes": workers,
+        "cores": os.cpu_count(),
         "baseline_health_live": floor,
         "portal_notifications": load,
         "p99_ratio_to_baseline": ratio,
     }
-    print(f"portal notifications at {rate:g}/s for {seconds:g} s ({figures['store']})", file=out)
+    print(
+        f"portal notifications at {rate:g}/s for {seconds:g} s ({figures['store']}, "
+        f"{workers} API process(es), {os.cpu_count()} cores)",
+        file=out,
+    )
     for name, row in (("baseline GET /health/live", floor), ("POST notifications", load)):
         print(
             f"  {name}: p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms, p99 {row['p99_ms']} ms, "
@@ -197,9 +210,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--workers", type=int, default=1, help="API processes (PostgreSQL)")
     parser.add_argument("--json", type=pathlib.Path, default=None, help="write the figures here")
     args = parser.parse_args()
-    figures = run(args.rate, args.seconds, args.database_url)
+    figures = run(args.rate, args.seconds, args.database_url, args.workers)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
 

@@ -130,3 +130,9 @@ def create_app(
         logging_config=None,  # gateway.logs owns logging (redaction); Litestar must not reset it
         on_shutdown=[store.engine.dispose],
     )
+
+
+def app_from_environment() -> Litestar:
+    """The app as each of several `gateway serve --workers` processes builds it: settings
+    from the same environment, logging set up in that process."""
+    return create_app()

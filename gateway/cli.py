@@ -66,8 +66,16 @@ def migrate(ctx: Context) -> None:
 @click.option(
     "--with-worker", is_flag=True, help="Also run the delivery worker and attendance applier."
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="API processes sharing the port (GATEWAY_WEB_CONCURRENCY; PostgreSQL only).",
+)
 @pass_context
-def serve(ctx: Context, host: str | None, port: int | None, with_worker: bool) -> None:
+def serve(
+    ctx: Context, host: str | None, port: int | None, with_worker: bool, workers: int | None
+) -> None:
     """Serve the HTTP API."""
     import uvicorn
 
@@ -75,8 +83,14 @@ def serve(ctx: Context, host: str | None, port: int | None, with_worker: bool) -
     from gateway.security.clients import LOCAL_ADMIN, bootstrap_admin
 
     settings = msgspec.structs.replace(
-        ctx.settings, host=host or ctx.settings.host, port=port or ctx.settings.port
+        ctx.settings,
+        host=host or ctx.settings.host,
+        port=port or ctx.settings.port,
+        web_concurrency=workers or ctx.settings.web_concurrency,
     )
+    if settings.web_concurrency > 1 and settings.is_sqlite:
+        # SQLite takes one writer at a time: more processes would only queue and time out.
+        raise click.ClickException("several API processes need PostgreSQL (GATEWAY_DATABASE_URL)")
     store = ctx.store()
     if settings.bootstrap_admin and (token := bootstrap_admin(store)):
         _announce_token(LOCAL_ADMIN, token)
@@ -91,7 +105,21 @@ def serve(ctx: Context, host: str | None, port: int | None, with_worker: bool) -
         raise click.ClickException(str(exc)) from exc
     try:
         # Access logs are our own (without query strings, which can carry identifiers).
-        uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_config=None)
+        if settings.web_concurrency > 1:
+            # Each process builds its own app (and pool) from the same environment.
+            uvicorn.run(
+                "gateway.app:app_from_environment",
+                factory=True,
+                workers=settings.web_concurrency,
+                host=settings.host,
+                port=settings.port,
+                access_log=False,
+                log_config=None,
+            )
+        else:
+            uvicorn.run(
+                app, host=settings.host, port=settings.port, access_log=False, log_config=None
+            )
     finally:
         stop.set()
         for thread in threads:

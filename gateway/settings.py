@@ -24,6 +24,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     database_url: str = "sqlite:///./var/gateway.db"
     host: str = "127.0.0.1"
     port: int = 8000
+    # API processes `gateway serve` runs on one port (PostgreSQL only). One per pod is usual
+    # on Kubernetes, where replicas scale; more uses the cores of a single larger host.
+    web_concurrency: int = 1
     # The authority whose Section 19 rules apply (mappings/policies/<policy>.toml).
     policy: str = "lincolnshire"
     log_level: str = "INFO"

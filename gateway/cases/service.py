@@ -215,10 +215,9 @@ def _record(
     why: str | None,
     detail: EventDetail,
 ) -> Event:
-    event = uow.cases.append_event(
+    event, current = uow.cases.append_event_and_read(
         case.id, at=uow.now, actor=caller.name, summary=summary, why=why, detail=detail
     )
-    current = uow.cases.get(case.id)
     uow.outbox.enqueue(messages_for(event, current), uow.now)
     apply_tokens(uow, current, clock_engine.tokens_of(event))
     return event

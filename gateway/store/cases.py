@@ -44,8 +44,9 @@ class CaseRepository:
         routing: RoutingDecision | None = None,
     ) -> CaseSummary:
         case_id = new_id()
-        self._connection.execute(
-            cases.insert().values(
+        row = self._connection.execute(
+            cases.insert()
+            .values(
                 id=case_id,
                 child_id=new.child_id,
                 reason=new.reason,
@@ -60,8 +61,9 @@ class CaseRepository:
                 updated_at=now,
                 last_seq=0,
             )
+            .returning(*cases.c)
         )
-        return self.get(case_id)
+        return _summary(row.one()._mapping)
 
     def find(self, case_id: str) -> CaseSummary | None:
         row = self._connection.execute(sa.select(cases).where(cases.c.id == case_id)).first()
@@ -103,14 +105,31 @@ class CaseRepository:
         why: str | None,
         detail: EventDetail,
     ) -> Event:
+        return self.append_event_and_read(
+            case_id, at=at, actor=actor, summary=summary, why=why, detail=detail
+        )[0]
+
+    def append_event_and_read(
+        self,
+        case_id: str,
+        *,
+        at: dt.datetime,
+        actor: str,
+        summary: str,
+        why: str | None,
+        detail: EventDetail,
+    ) -> tuple[Event, CaseSummary]:
+        """The event and the case as it stands after it, from the one statement that numbers
+        the event: its outbound messages need the case, and reading it again costs a round
+        trip on every timeline entry."""
         # Bumping last_seq locks the case row, so timeline numbers never collide or skip.
         row = self._connection.execute(
             cases.update()
             .where(cases.c.id == case_id)
             .values(last_seq=cases.c.last_seq + 1, updated_at=at)
-            .returning(cases.c.last_seq, cases.c.child_id)
+            .returning(*cases.c)
         ).one()
-        return TimelineRepository(self._connection).append(
+        event = TimelineRepository(self._connection).append(
             child_id=row.child_id,
             case_id=case_id,
             seq=row.last_seq,
@@ -120,6 +139,7 @@ class CaseRepository:
             why=why,
             detail=detail,
         )
+        return event, _summary(row._mapping)
 
     def timeline(self, case_id: str) -> list[Event]:
         return TimelineRepository(self._connection).for_case(case_id)

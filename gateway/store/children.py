@@ -29,19 +29,17 @@ class ChildRepository:
         try:
             # A savepoint, so a registration racing this one fails alone, as a conflict.
             with self._connection.begin_nested():
-                self._connection.execute(
-                    children.insert().values(
-                        id=child_id, created_at=now, updated_at=now, **_row(details)
-                    )
-                )
+                row = self._connection.execute(
+                    children.insert()
+                    .values(id=child_id, created_at=now, updated_at=now, **_row(details))
+                    .returning(*children.c)
+                ).one()
         except sa.exc.IntegrityError as exc:
             raise Conflict(
                 "a child with one of these identifiers was registered at the same moment",
                 field="identifiers",
             ) from exc
-        child = self.get(child_id)
-        assert child is not None
-        return child
+        return _child(row._mapping)
 
     def get(self, child_id: str) -> Child | None:
         row = self._connection.execute(sa.select(children).where(children.c.id == child_id)).first()

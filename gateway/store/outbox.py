@@ -59,6 +59,9 @@ class DeliveryFilter(msgspec.Struct, kw_only=True, frozen=True):
 class OutboxRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self._connection = connection
+        # Children whose lock this transaction holds already: one round trip each, not one
+        # per message written (a notice opening a case writes four or five).
+        self._locked: set[str] = set()
 
     def enqueue(self, messages: Iterable[OutboundMessage], now: dt.datetime) -> int:
         """Add messages; one whose idempotency key is known already is left as it is."""
@@ -84,7 +87,8 @@ class OutboxRepository:
             # Positions are taken at insert but seen at commit: two transactions writing for one
             # child could commit in the other order. Holding the child's lock to commit makes
             # the second wait, so a child's positions follow commit order. Sorted: no deadlock.
-            for child_id in sorted({m.child_id for m in messages if m.child_id}):
+            for child_id in sorted({m.child_id for m in messages if m.child_id} - self._locked):
+                self._locked.add(child_id)
                 self._connection.execute(
                     sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
                     {"key": f"outbox:{child_id}"},
