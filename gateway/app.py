@@ -27,6 +27,7 @@ from gateway.api.deliveries import AuditController, ChildLinkController, Deliver
 from gateway.api.deps import provide_pack, provide_store
 from gateway.api.fhir import fhir_router
 from gateway.api.health import live, ready
+from gateway.api.metrics import metrics
 from gateway.api.panels import PanelController
 from gateway.api.portal import PortalController
 from gateway.api.problems import exception_handlers
@@ -37,6 +38,7 @@ from gateway.api.sla import CaseClockController, ClockController
 from gateway.intake.ports import FeedReader
 from gateway.logs import configure_logging
 from gateway.model.attendance import FeedFormat
+from gateway.observability.metrics import http_metrics
 from gateway.rules.pack import load_pack
 from gateway.security.throttle import FailureThrottle
 from gateway.settings import Settings, load_settings
@@ -108,8 +110,9 @@ def create_app(
         },
     )
     return Litestar(
-        route_handlers=[live, ready, api, fhir_router(provide_store, provide_pack)],
+        route_handlers=[live, ready, metrics, api, fhir_router(provide_store, provide_pack)],
         middleware=[
+            http_metrics().middleware,  # first, so refusals are counted too
             RequestContextMiddleware,
             DefineMiddleware(BearerAuthentication, exclude=[r"^/health/"]),
         ],

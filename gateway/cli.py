@@ -115,10 +115,16 @@ def serve(
                 port=settings.port,
                 access_log=False,
                 log_config=None,
+                timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
             )
         else:
             uvicorn.run(
-                app, host=settings.host, port=settings.port, access_log=False, log_config=None
+                app,
+                host=settings.host,
+                port=settings.port,
+                access_log=False,
+                log_config=None,
+                timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
             )
     finally:
         stop.set()
@@ -145,9 +151,27 @@ def worker(ctx: Context, once: bool) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    for thread in _background_work(ctx.settings, store, stop):
+    threads = _background_work(ctx.settings, store, stop)
+    http = _worker_http(ctx.settings, store, threads)
+    for thread in threads:
         while thread.is_alive():
             thread.join(timeout=0.5)
+    if http is not None:
+        http.shutdown()
+
+
+def _worker_http(settings: Settings, store: Store, threads: list[threading.Thread]) -> Any:
+    """The worker's probe and counters on GATEWAY_WORKER_HEALTH_PORT, when set."""
+    if settings.worker_health_port is None:
+        return None
+    from gateway.observability.worker_http import WorkerProbe, serve_worker_http
+
+    delivery = next(t for t in threads if t.name == "delivery")
+    worker = getattr(delivery, "worker")  # noqa: B009 - set by _background_work
+    probe = WorkerProbe(
+        threads, lambda: worker.heartbeat, max(settings.delivery_lease_seconds, 60.0)
+    )
+    return serve_worker_http(settings.host, settings.worker_health_port, probe, store)
 
 
 def _escalations(settings: Settings, store: Store, stop: threading.Event) -> None:
@@ -178,10 +202,12 @@ def _background_work(
 
     delivery = build_worker(settings, store)
     applier = FeedApplier(store, load_pack(settings.policy), settings.worker_poll_seconds)
+    runner = threading.Thread(
+        target=delivery.run, args=(stop, settings.worker_poll_seconds), name="delivery"
+    )
+    runner.worker = delivery  # type: ignore[attr-defined] # read by the liveness probe
     threads = [
-        threading.Thread(
-            target=delivery.run, args=(stop, settings.worker_poll_seconds), name="delivery"
-        ),
+        runner,
         threading.Thread(target=applier.run, args=(stop,), name="attendance-applier"),
         threading.Thread(
             target=_escalations, args=(settings, store, stop), name="clock-escalation"
@@ -226,6 +252,45 @@ def client_create(
         )
     )
     _announce_token(created.name, token)
+
+
+@client.command("ensure")
+@click.option("--name", required=True, help="A name that says who the client is.")
+@click.option("--scopes", required=True, help="Comma-separated, e.g. nhs or portal:write")
+@click.option(
+    "--token-env",
+    required=True,
+    help="The environment variable holding the token (from a Secret); it is never printed.",
+)
+@click.option("--ods", multiple=True, help="An NHS team's ODS code: it sees only its requests.")
+@click.option("--urn", multiple=True, help="A school's URN: its MIS sends feeds for it only.")
+@pass_context
+def client_ensure(
+    ctx: Context,
+    name: str,
+    scopes: str,
+    token_env: str,
+    ods: tuple[str, ...],
+    urn: tuple[str, ...],
+) -> None:
+    """Make a client exactly as declared, with a token the deployment supplies: created,
+    updated (scopes, bindings, a rotated token) or left unchanged. Safe to run on every
+    deploy (the Helm chart's migration Job does). Such a token does not expire: rotate it by
+    changing the Secret and deploying."""
+    import os
+
+    from gateway.security.clients import parse_scopes, provision_client
+
+    token = os.environ.get(token_env, "").strip()
+    if not token:
+        raise click.ClickException(f"{token_env} is not set or empty")
+    store = ctx.store()
+    result = _domain(
+        lambda: provision_client(
+            store, name, parse_scopes(scopes), token, organisations=ods, schools=urn
+        )
+    )
+    click.echo(f"client {name}: {result}")
 
 
 @client.command("list")

@@ -46,6 +46,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     delivery_lease_seconds: float = 300.0
     delivery_batch_size: int = 50
     worker_poll_seconds: float = 1.0
+    # `gateway worker` answers /health/live and /metrics on this port when it is set (the
+    # Helm chart sets 8001), on GATEWAY_HOST.
+    worker_health_port: int | None = None
+    # How long `serve` lets in-flight requests finish after SIGTERM before closing them.
+    shutdown_grace_seconds: float = 30.0
     # Clocks: how early "due soon" is sent, and how often the worker looks.
     clock_due_soon_working_days: int = 5
     escalation_every_seconds: float = 300.0

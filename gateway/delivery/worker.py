@@ -23,6 +23,7 @@ from gateway.delivery.ports import (
 from gateway.delivery.retry_policy import RetryPolicy
 from gateway.logs import error_fields
 from gateway.model.delivery import AttemptOutcome
+from gateway.observability.process_metrics import DELIVERY_RESULTS
 from gateway.store.outbox import ClaimedMessage
 from gateway.store.unit_of_work import Store
 
@@ -54,6 +55,9 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{random.getrandbits(24):06x}"
         self.rng = rng
         self.sleep = sleep
+        # When the loop last made progress (a cycle began or a message was settled): the
+        # worker's liveness probe (gateway/observability/worker_http.py) reads it.
+        self.heartbeat = time.monotonic()
 
     def run(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
         """Deliver until ``stop`` is set; a claimed batch is finished or handed back first.
@@ -61,6 +65,7 @@ class Worker:
         log.info("worker started", worker=self.name, destinations=sorted(self.destinations))
         failures = 0
         while not stop.is_set():
+            self.heartbeat = time.monotonic()
             try:
                 claimed = self.run_once(stop)
             except Exception as exc:
@@ -85,6 +90,7 @@ class Worker:
                 break
             if self._still_ours(message):
                 self._deliver(message)
+            self.heartbeat = time.monotonic()
         return len(batch)
 
     def _still_ours(self, message: ClaimedMessage) -> bool:
@@ -141,12 +147,14 @@ class Worker:
                 error=error,
                 retry_at=retry_at,
             )
+        result = outcome if retry_at or outcome != "transient" else "dead"
+        DELIVERY_RESULTS.labels(message.destination, result).inc()
         log.info(
             "delivery attempt",
             delivery_id=message.id,
             destination=message.destination,
             attempt=message.attempt,
-            outcome=outcome if retry_at or outcome != "transient" else "dead",
+            outcome=result,
             lease_lost=not kept,
         )
 
@@ -168,6 +176,7 @@ class Worker:
         with self.store.unit_of_work() as uow:
             for message in messages:
                 uow.outbox.finish(message, self.name, started_at=now, now=now, outcome="released")
+                DELIVERY_RESULTS.labels(message.destination, "released").inc()
         log.info("released unsent messages", worker=self.name, count=len(messages))
 
 

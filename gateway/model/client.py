@@ -15,6 +15,7 @@ Scope = Literal[
     "portal:write",
     "nhs",
     "reports:read",
+    "metrics",
     "admin",
 ]
 ALL_SCOPES: tuple[Scope, ...] = (
@@ -24,6 +25,7 @@ ALL_SCOPES: tuple[Scope, ...] = (
     "portal:write",
     "nhs",
     "reports:read",
+    "metrics",
     "admin",
 )
 

@@ -41,18 +41,51 @@ def create_client(
     schools: Sequence[str] = (),
 ) -> tuple[Client, str]:
     """Returns the client and its token; the token is not recoverable afterwards."""
-    for ods in organisations:
-        if not re.fullmatch(r"[A-Z0-9]{3,10}", ods):
-            raise InvalidInput(f"{ods!r} is not an ODS code", field="organisations")
-    for urn in schools:
-        if not re.fullmatch(r"[0-9]{6}", urn):
-            raise InvalidInput(f"{urn!r} is not a school URN", field="schools")
+    _check_bindings(organisations, schools)
     token = new_token()
     with store.unit_of_work() as uow:
         client = uow.clients.add(
             name, scopes, token_hash(token), uow.now, expires_at, organisations, schools
         )
     return client, token
+
+
+# A token a deployment supplies must be as hard to guess as one the gateway makes.
+MIN_SUPPLIED_TOKEN_LENGTH = 32
+
+
+def provision_client(
+    store: Store,
+    name: str,
+    scopes: Sequence[Scope],
+    token: str,
+    expires_at: dt.datetime | None = None,
+    *,
+    organisations: Sequence[str] = (),
+    schools: Sequence[str] = (),
+) -> str:
+    """A client whose token the deployment holds (a Kubernetes Secret), made or brought up to
+    date so that running it again changes nothing; only the token's hash is stored."""
+    _check_bindings(organisations, schools)
+    if len(token) < MIN_SUPPLIED_TOKEN_LENGTH or not re.fullmatch(r"[\x21-\x7e]+", token):
+        raise InvalidInput(
+            f"a supplied token needs at least {MIN_SUPPLIED_TOKEN_LENGTH} printable characters "
+            "and no spaces (e.g. `openssl rand -base64 32`)",
+            field="token",
+        )
+    with store.unit_of_work() as uow:
+        return uow.clients.provision(
+            name, scopes, token_hash(token), uow.now, expires_at, organisations, schools
+        )
+
+
+def _check_bindings(organisations: Sequence[str], schools: Sequence[str]) -> None:
+    for ods in organisations:
+        if not re.fullmatch(r"[A-Z0-9]{3,10}", ods):
+            raise InvalidInput(f"{ods!r} is not an ODS code", field="organisations")
+    for urn in schools:
+        if not re.fullmatch(r"[0-9]{6}", urn):
+            raise InvalidInput(f"{urn!r} is not a school URN", field="schools")
 
 
 def bootstrap_admin(store: Store) -> str | None:

@@ -42,10 +42,7 @@ class ClientRepository:
                         scopes=" ".join(scopes),
                         created_at=now,
                         expires_at=expires_at,
-                        bindings=" ".join(
-                            [f"ods:{o}" for o in organisations] + [f"urn:{u}" for u in schools]
-                        )
-                        or None,
+                        bindings=_bindings(organisations, schools),
                     )
                 )
         except sa.exc.IntegrityError as exc:
@@ -53,6 +50,47 @@ class ClientRepository:
         client = self._by_name(name)
         assert client is not None
         return client
+
+    def provision(
+        self,
+        name: str,
+        scopes: Sequence[Scope],
+        token_hash: str,
+        now: dt.datetime,
+        expires_at: dt.datetime | None,
+        organisations: Sequence[str],
+        schools: Sequence[str],
+    ) -> str:
+        """Make the named client exactly as declared: "created", "updated" or "unchanged".
+        A revoked client stays revoked under the token it was revoked with; a new token
+        brings it back (the rotation that follows a leak)."""
+        current = self._connection.execute(sa.select(clients).where(clients.c.name == name)).first()
+        if current is None:
+            self.add(name, scopes, token_hash, now, expires_at, organisations, schools)
+            return "created"
+        row = current._mapping
+        if row["revoked_at"] is not None and row["token_hash"] == token_hash:
+            raise Conflict(
+                f"client {name!r} was revoked with this token; give it a new token to restore it",
+                field="token",
+            )
+        wanted = {
+            "token_hash": token_hash,
+            "scopes": " ".join(scopes),
+            "expires_at": expires_at,
+            "revoked_at": None,
+            "bindings": _bindings(organisations, schools),
+        }
+        if all(row[column] == value for column, value in wanted.items()):
+            return "unchanged"
+        try:
+            with self._connection.begin_nested():
+                self._connection.execute(
+                    clients.update().where(clients.c.name == name).values(**wanted)
+                )
+        except sa.exc.IntegrityError as exc:
+            raise Conflict("another client holds this token", field="token") from exc
+        return "updated"
 
     def by_token_hash(self, token_hash: str) -> Client | None:
         row = self._connection.execute(
@@ -85,6 +123,10 @@ class ClientRepository:
     def _by_name(self, name: str) -> Client | None:
         row = self._connection.execute(sa.select(clients).where(clients.c.name == name)).first()
         return None if row is None else _client(row._mapping)
+
+
+def _bindings(organisations: Sequence[str], schools: Sequence[str]) -> str | None:
+    return " ".join([f"ods:{o}" for o in organisations] + [f"urn:{u}" for u in schools]) or None
 
 
 def _client(row: Any) -> Client:
