@@ -21,15 +21,18 @@ def escalate(store: Store, due_soon_working_days: int = 5) -> tuple[int, int]:
             case = uow.cases.get(clock.case_id)
             if clock.due_at < now and clock.breach_sent_at is None:
                 marked = msgspec.structs.replace(clock, breach_sent_at=now)
-                change = "breached"
-                breached += 1
+                change, column = "breached", "breach_sent_at"
             elif clock.due_at >= now and clock.due_soon_sent_at is None:
                 marked = msgspec.structs.replace(clock, due_soon_sent_at=now)
-                change = "due soon"
-                soon += 1
+                change, column = "due soon", "due_soon_sent_at"
             else:
                 continue
-            uow.clocks.update(marked)
+            if not uow.clocks.mark_told(clock.id, column, now):
+                continue  # another worker replica told it a moment ago
+            if change == "breached":
+                breached += 1
+            else:
+                soon += 1
             detail = clock_engine.clock_event(marked, change)
             record_entry(uow, case, SYSTEM, f"Clock {change}: {marked.label}", detail)
     return soon, breached

@@ -24,6 +24,19 @@ class ClockRepository:
         values = msgspec.structs.asdict(clock)
         self._connection.execute(clocks.update().where(clocks.c.id == clock.id).values(**values))
 
+    def mark_told(self, clock_id: str, column: str, now: dt.datetime) -> bool:
+        """Set ``breach_sent_at`` or ``due_soon_sent_at`` unless it is set already; False when
+        another worker told it first. The condition is in the UPDATE itself, so two workers
+        escalating at once cannot both win on a stale read."""
+        if column not in ("breach_sent_at", "due_soon_sent_at"):
+            raise ValueError(column)
+        result = self._connection.execute(
+            clocks.update()
+            .where(clocks.c.id == clock_id, clocks.c[column].is_(None))
+            .values({column: now})
+        )
+        return result.rowcount == 1
+
     def get(self, clock_id: str) -> Clock | None:
         row = self._connection.execute(sa.select(clocks).where(clocks.c.id == clock_id)).first()
         return None if row is None else _clock(plain(row))

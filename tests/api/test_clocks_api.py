@@ -3,6 +3,9 @@ acknowledgement and the panel's outcome, paused and resumed, escalated when brea
 
 from __future__ import annotations
 
+import threading
+import time
+
 import sqlalchemy as sa
 
 from gateway.sla.escalation import escalate
@@ -79,6 +82,44 @@ def test_a_breached_clock_is_escalated_once(api: Api) -> None:
             sa.select(outbox.c.kind).where(outbox.c.case_id == case["id"])
         ).scalars()
         assert list(kinds).count("case.clock_changed") == 4  # two started, due soon, breached
+
+
+def test_worker_replicas_escalating_at_once_tell_each_breach_once(api: Api) -> None:
+    """Two worker replicas run the escalation at the same moment: each breach is told once,
+    not once per replica (the UPDATE that marks it told is conditional)."""
+    headers = api.token()
+    cases = [open_case(api, headers, serial) for serial in range(10, 22)]
+    clock: ManualClock = api.store.clock  # type: ignore[assignment]
+    clock.advance(days=40)  # every acknowledgement and outcome clock is breached
+    start = threading.Barrier(2)
+    told: list[tuple[int, int]] = []
+
+    def replica() -> None:
+        start.wait()
+        for _ in range(20):  # SQLite refuses a second writer for a moment: try again
+            try:
+                told.append(escalate(api.store, 5))
+                return
+            except sa.exc.OperationalError:
+                time.sleep(0.05)
+
+    threads = [threading.Thread(target=replica) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sum(breached for _, breached in told) == 2 * len(cases)
+    with api.store.engine.connect() as connection:
+        breaches = connection.execute(
+            sa.select(sa.func.count())
+            .select_from(outbox)
+            .where(
+                outbox.c.kind == "case.clock_changed",
+                outbox.c.destination == "mosaic",
+                outbox.c.payload.cast(sa.Text).contains('"breached"'),
+            )
+        ).scalar_one()
+    assert breaches == 2 * len(cases)
 
 
 def test_the_board_report_counts_the_clocks_and_names_no_child(api: Api) -> None:
