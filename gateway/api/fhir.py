@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Annotated, Any
 
 import anyio.to_thread
@@ -379,7 +380,9 @@ def _if_match(request: ClientRequest, current: AdviceRequest) -> int:
     if not header:
         return current.version
     value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    # ASCII digits, few enough for int(): str.isdigit() also accepts "²", which int() refuses,
+    # and int() refuses more than 4300 digits.
+    if not re.fullmatch(r"[0-9]{1,18}", value):
         raise InvalidInput(
             f"If-Match {header!r} is not a version this server gave", field="If-Match"
         )
@@ -413,9 +416,11 @@ def _current(store: Store, resource_id: str, caller: Client) -> AdviceRequest:
 
 
 def _json(body: bytes) -> Any:
+    """The body as JSON, or a 400. msgspec raises UnicodeDecodeError, not DecodeError, for
+    bytes that are not UTF-8 inside a string, so both are the client's fault."""
     try:
         return msgspec.json.decode(body)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise fhir.FhirInvalid("(body)", f"not JSON: {exc}") from None
 
 
@@ -458,6 +463,10 @@ def _patch(
         shown = Facade(uow, pack, request.user, endpoint_of(request)).task(current, _base(request))
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media == "application/json-patch+json":
+        # A JSON Patch is an array of operations. jsonpatch would read a JSON string as a
+        # patch document of its own (and fail with a bare JSONDecodeError on a bad one).
+        if not isinstance(operations, list):
+            raise fhir.FhirInvalid("(patch)", "a JSON Patch is a JSON array of operations")
         try:
             patched = jsonpatch.apply_patch(shown, operations)
         except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError) as exc:
