@@ -12,13 +12,13 @@ from collections.abc import Iterator
 import pytest
 
 from adapters.nhs.destination import NhsDestination
-from gateway.advice.progress import record_sharing
+from gateway.advice.progress import add_document, change, record_sharing
 from gateway.advice.requests import start_assessment
 from gateway.cases import service
 from gateway.delivery.admin import list_deliveries
 from gateway.delivery.retry_policy import RetryPolicy
 from gateway.delivery.worker import Worker
-from gateway.model.advice import AssessmentRequest, SharingUpdate
+from gateway.model.advice import AdviceChange, AssessmentRequest, SharingUpdate
 from gateway.model.case import NewCase
 from gateway.model.client import Client
 from gateway.rules.pack import load_pack
@@ -162,4 +162,35 @@ def test_consent_withdrawn_after_queueing_parks_the_request(
     where = DeliveryFilter(status="parked", destination="nhs")
     [parked] = list_deliveries(sutton_store, where, None, 10).items
     assert "declined" in (parked.last_error or "")
+    assert team.received == []
+
+
+def test_a_request_answered_at_the_facade_before_it_was_sent_is_not_sent(
+    sutton_store: Store, team: NhsTeamSimulator
+) -> None:
+    """The NHS endpoint was down while the team found the request on the facade and answered
+    it: the waiting message is settled without sending a request for work already done (it
+    would name advice it does not carry, and the endpoint would refuse it for good)."""
+    advice_id = request_health_advice(sutton_store, 5)
+    nhs_team = Client(
+        id="camhs",
+        name="CAMHS",
+        scopes=("nhs",),
+        created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
+    accepted = AdviceChange(status="accepted")
+    change(sutton_store, advice_id, accepted, nhs_team, PACK, by="performer")
+    document = add_document(
+        sutton_store,
+        advice_id,
+        content_type="text/plain",
+        title="Health advice",
+        data=b"Advice for the assessment.",
+        author="Community paediatrics",
+        caller=nhs_team,
+    )
+    done = AdviceChange(status="completed", documents=[document.id])
+    change(sutton_store, advice_id, done, nhs_team, PACK, by="performer")
+    worker(sutton_store, team).drain()
+    assert nhs_statuses(sutton_store) == ["delivered"]
     assert team.received == []
