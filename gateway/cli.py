@@ -642,6 +642,32 @@ class _ReadTracker:
 
 
 @main.command()
+@click.option(
+    "--policy",
+    default="lincolnshire",
+    show_default=True,
+    help="The authority's pack: lincolnshire, worcestershire, lancashire, essex or sutton.",
+)
+@click.option("--pupils", type=click.IntRange(min=50), default=3000, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--days", type=click.IntRange(1, 30), default=10, show_default=True, help="School days."
+)
+@click.option("--exit-when-done", is_flag=True, help="Stop after the script instead of serving.")
+def demo(policy: str, pupils: int, port: int, days: int, exit_when_done: bool) -> None:
+    """Play a fortnight of a synthetic authority through the gateway, then keep serving it
+    (a fresh ./var/demo-<policy>.db, loopback Mosaic and NHS services, a simulated clock)."""
+    from gateway.demo.runner import DemoError, DemoOptions, run
+
+    log_file = pathlib.Path("var") / f"demo-{policy}.log"
+    options = DemoOptions(policy=policy, pupils=pupils, port=port, days=days, log_file=log_file)
+    try:
+        run(options, exit_when_done=exit_when_done, console=console)
+    except DemoError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
 @click.option("--output", type=click.Path(dir_okay=False, path_type=pathlib.Path), default=None)
 @pass_context
 def openapi(ctx: Context, output: pathlib.Path | None) -> None:
