@@ -182,7 +182,7 @@ def record_sharing(
         )
         uow.sharing.put(decision)
         uow.audit.record(caller, child_id, endpoint, "sharing", uow.now)
-        _release_held(uow, child_id, agency, caller, pack)
+        release_held(uow, child_id, agency, caller, pack)
         return decision
 
 
@@ -214,14 +214,15 @@ def override_for_safeguarding(
         )
         uow.sharing.put(decision)
         uow.audit.record(caller, child_id, endpoint, "override", uow.now)
-        _release_held(uow, child_id, agency, caller, pack)
+        release_held(uow, child_id, agency, caller, pack)
         return decision
 
 
-def _release_held(
+def release_held(
     uow: UnitOfWork, child_id: str, agency: str, caller: Client, pack: PolicyPack
 ) -> None:
-    """Health requests held for want of agreement go now, each starting its clock now."""
+    """Health requests held for want of agreement (or of an NHS number) go now, each
+    starting its clock now."""
     if agency != "health" or sharing_problem(uow, child_id) is not None:
         return
     for held in uow.advice.held_for_child(child_id, "health"):

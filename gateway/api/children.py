@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from gateway.api.auth import scoped
 from gateway.api.deps import ClientRequest, endpoint_of
-from gateway.children import find_child, read_child, read_child_timeline, register_child
+from gateway.children import (
+    find_child,
+    read_child,
+    read_child_timeline,
+    register_child,
+    update_child,
+)
 from gateway.errors import InvalidInput
-from gateway.model.child import Child, ChildDetails, IdentifierScheme
+from gateway.model.child import Child, ChildDetails, ChildUpdate, IdentifierScheme
 from gateway.model.events import Event
+from gateway.rules.pack import PolicyPack
 from gateway.store.unit_of_work import Store
 
 IdQuery = Annotated[str | None, QueryParameter(max_length=64)]
@@ -34,6 +41,22 @@ class ChildController(Controller):
         self, request: ClientRequest, store: NamedDependency[Store], child_id: FromPath[str]
     ) -> Child:
         return read_child(store, child_id, request.user, endpoint_of(request))
+
+    @patch(
+        "/{child_id:str}", operation_id="update_child", sync_to_thread=True, **scoped("cases:write")
+    )
+    def update(
+        self,
+        request: ClientRequest,
+        store: NamedDependency[Store],
+        pack: NamedDependency[PolicyPack],
+        child_id: FromPath[str],
+        data: JSONBody[ChildUpdate],
+    ) -> Child:
+        """Add what was learnt later: an identifier the child lacks (never a different one:
+        409), name, date of birth, home LA, school, EHCP status, looked after. Audited; an NHS
+        number sends the health advice requests held for want of one."""
+        return update_child(store, child_id, data, request.user, endpoint_of(request), pack)
 
     @get(
         "/{child_id:str}/timeline",

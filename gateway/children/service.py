@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from gateway.errors import NotFound
-from gateway.model.child import Child, ChildDetails, IdentifierScheme
+from typing import Any
+
+from gateway.errors import Conflict, NotFound
+from gateway.model.child import Child, ChildDetails, ChildUpdate, IdentifierScheme
 from gateway.model.client import Client
 from gateway.model.events import Event
+from gateway.rules.pack import PolicyPack
 from gateway.store.unit_of_work import Store
 
 
@@ -14,6 +17,54 @@ def register_child(store: Store, details: ChildDetails, caller: Client, endpoint
         child = uow.children.add(details, uow.now)
         uow.audit.record(caller, child.id, endpoint, "create", uow.now)
         return child
+
+
+def update_child(
+    store: Store,
+    child_id: str,
+    update: ChildUpdate,
+    caller: Client,
+    endpoint: str,
+    pack: PolicyPack,
+) -> Child:
+    """The fields given, audited as an update. An NHS number arriving releases the health
+    advice requests held for want of one (Sutton 004 "tell us once": the family is not asked
+    again)."""
+    from gateway.advice.progress import release_held
+
+    with store.unit_of_work() as uow:
+        child = uow.children.get(child_id)
+        if child is None:
+            raise NotFound(f"no child {child_id}")
+        values: dict[str, Any] = {}
+        if update.identifiers is not None:
+            for scheme, value in update.identifiers.items():
+                held = getattr(child.identifiers, scheme)
+                if held is not None and held != value:
+                    # The values are not echoed: they are a child's identifiers.
+                    raise Conflict(
+                        f"the child already has a different {scheme}; an identifier is added, "
+                        "never replaced (a wrong one is a matter for the record's owner)",
+                        field=f"identifiers.{scheme}",
+                    )
+                if held is None:
+                    values[scheme] = value
+        if update.name is not None:
+            values |= {
+                "given_name": update.name.given,
+                "family_name": update.name.family,
+                "preferred_name": update.name.preferred,
+            }
+        for field in ("date_of_birth", "home_la", "school_urn", "ehcp_status", "looked_after"):
+            if getattr(update, field) is not None:
+                values[field] = getattr(update, field)
+        uow.audit.record(caller, child_id, endpoint, "update", uow.now)
+        if not values:
+            return child
+        updated = uow.children.update(child_id, values, uow.now)
+        if "nhs_number" in values:
+            release_held(uow, child_id, "health", caller, pack)
+        return updated
 
 
 def read_child(store: Store, child_id: str, caller: Client, endpoint: str) -> Child:

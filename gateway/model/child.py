@@ -100,6 +100,32 @@ class ChildDetails(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fie
         _check("school_urn", self.school_urn, self.school_urn and urn_problem(self.school_urn))
 
 
+class ChildUpdate(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """PATCH /api/v1/children/{id}: what an officer learns later about a child first seen in
+    an attendance feed or a notice (an NHS number for health advice, a name, a date of birth).
+    Only the fields given change. An identifier is added, never replaced: a different value
+    for one the child has is refused, since it would mean two children merged."""
+
+    identifiers: ChildIdentifiers | None = None
+    name: ChildName | None = None
+    date_of_birth: dt.date | None = None
+    home_la: str | None = None
+    school_urn: str | None = None
+    ehcp_status: EhcpStatus | None = None
+    looked_after: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.identifiers is not None and self.identifiers.mosaic_person_id is not None:
+            raise InvalidField(
+                "identifiers.mosaic_person_id",
+                "a Mosaic person is linked by an administrator "
+                "(PUT /api/v1/admin/children/{id}/mosaic-person)",
+            )
+        if self.home_la is not None:
+            _check("home_la", self.home_la, la_code_problem(self.home_la))
+        _check("school_urn", self.school_urn, self.school_urn and urn_problem(self.school_urn))
+
+
 class Child(msgspec.Struct, kw_only=True, frozen=True):
     """A child as the gateway knows them. A child first seen in an attendance feed may be known
     only by UPN and school until a fuller record (CTF, the portal, an officer) arrives."""

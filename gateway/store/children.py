@@ -41,6 +41,23 @@ class ChildRepository:
             ) from exc
         return _child(row._mapping)
 
+    def update(self, child_id: str, values: dict[str, Any], now: dt.datetime) -> Child:
+        """Columns as given; an identifier another child holds is a conflict, not a merge."""
+        try:
+            with self._connection.begin_nested():
+                row = self._connection.execute(
+                    children.update()
+                    .where(children.c.id == child_id)
+                    .values(**values, updated_at=now)
+                    .returning(*children.c)
+                ).one()
+        except sa.exc.IntegrityError as exc:
+            raise Conflict(
+                "another child is registered with one of these identifiers",
+                field="identifiers",
+            ) from exc
+        return _child(row._mapping)
+
     def get(self, child_id: str) -> Child | None:
         row = self._connection.execute(sa.select(children).where(children.c.id == child_id)).first()
         return None if row is None else _child(row._mapping)
