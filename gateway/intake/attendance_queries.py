@@ -12,6 +12,7 @@ from gateway.attendance.summary import AttendanceSummary, summarise
 from gateway.errors import NotFound
 from gateway.model.attendance import FeedReport
 from gateway.model.client import Client
+from gateway.model.routing import RoutingDecision
 from gateway.store.pagination import decode_cursor, encode_cursor
 from gateway.store.unit_of_work import Store
 
@@ -30,6 +31,9 @@ class Concern(msgspec.Struct, kw_only=True, frozen=True):
     feed_id: str
     raised_at: dt.datetime
     resolved_at: dt.datetime | None
+    # What the authority's pack did with it: who leads, and the case it opened (if any).
+    routing: RoutingDecision | None = None
+    case_id: str | None = None
 
 
 class ConcernPage(msgspec.Struct, kw_only=True, frozen=True):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from gateway.intake.feed_applier import apply_queued
+from gateway.rules.pack import load_pack
 from tests.api.conftest import Api
 from tests.attendance_support import SCHOOL, csv_feed, pattern_rows, school_days
 from tests.support import make_upn
@@ -91,6 +92,8 @@ def test_figures_and_concerns_are_readable(api: Api) -> None:
     assert concern["figures"]["rate"] == 0.6
     assert "001_639b4268f91a7abb.txt" in concern["policy_ref"]
     assert "upn" not in concern
+    # Lincolnshire's pack routes neither threshold to a team (003): nothing opened.
+    assert [(c["routing"], c["case_id"]) for c in by_kind.values()] == [(None, None)] * 2
     child_id = concern["child_id"]
     figures = api.client.get(f"/api/v1/children/{child_id}/attendance", headers=officer).json()
     [year] = figures["years"]
@@ -101,3 +104,22 @@ def test_figures_and_concerns_are_readable(api: Api) -> None:
     )
     timeline = api.client.get(f"/api/v1/children/{child_id}/timeline", headers=officer).json()
     assert [e["detail"]["type"] for e in timeline] == ["concern_raised", "concern_raised"]
+
+
+def test_a_concern_says_which_team_leads_and_the_case_it_opened(api: Api) -> None:
+    """Fifteen days off sick: Lincolnshire's medical threshold opens a case for the Pupil
+    Reintegration Team (003 "Attendance and definitions"); the concern names both."""
+    mis, officer = api.token("attendance:write"), api.token("cases:read")
+    days = school_days(dt.date(2025, 9, 1), 16)
+    rows = pattern_rows(make_upn(6), days, [("I", "I")])
+    sent = api.client.post(
+        FEEDS, headers={**mis, "content-type": "text/csv"}, content=csv_feed(rows)
+    )
+    assert sent.status_code == 202, sent.text
+    apply_queued(api.store, load_pack("lincolnshire"))  # as the worker does, with the pack
+    concerns = api.client.get("/api/v1/attendance/concerns", headers=officer).json()["items"]
+    [routed] = [c for c in concerns if c["case_id"] is not None]
+    assert routed["routing"]["lead_team"] == "PRT"
+    assert routed["routing"]["rule_id"] == "lincs.concern.medical"
+    case = api.client.get(f"/api/v1/cases/{routed['case_id']}", headers=officer).json()
+    assert (case["child_id"], case["lead_team"]) == (routed["child_id"], "PRT")
