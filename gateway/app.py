@@ -38,7 +38,7 @@ from gateway.api.sla import CaseClockController, ClockController
 from gateway.intake.ports import FeedReader
 from gateway.logs import configure_logging
 from gateway.model.attendance import FeedFormat
-from gateway.observability.metrics import http_metrics
+from gateway.observability.http_metrics import http_metrics
 from gateway.rules.pack import load_pack
 from gateway.security.throttle import FailureThrottle
 from gateway.settings import Settings, load_settings
@@ -112,7 +112,7 @@ def create_app(
     return Litestar(
         route_handlers=[live, ready, metrics, api, fhir_router(provide_store, provide_pack)],
         middleware=[
-            http_metrics().middleware,  # first, so refusals are counted too
+            http_metrics,  # outermost, so refusals are counted too
             RequestContextMiddleware,
             DefineMiddleware(BearerAuthentication, exclude=[r"^/health/"]),
         ],

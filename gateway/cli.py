@@ -7,9 +7,13 @@ agree on the database.
 from __future__ import annotations
 
 import datetime as dt
+import math
+import os
 import pathlib
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import typing
 from typing import Any
@@ -96,6 +100,12 @@ def serve(
         _announce_token(LOCAL_ADMIN, token)
     stop = threading.Event()
     threads: list[threading.Thread] = []
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again under the handler
+    # it found: this one, so that the worker threads are stopped and their batch handed back
+    # (below) before the process ends, instead of dying with messages claimed.
+    terminated = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: terminated.set())
+    scratch: str | None = None
     if with_worker:
         threads = _background_work(settings, store, stop)
     try:
@@ -106,7 +116,11 @@ def serve(
     try:
         # Access logs are our own (without query strings, which can carry identifiers).
         if settings.web_concurrency > 1:
-            # Each process builds its own app (and pool) from the same environment.
+            # Each process builds its own app (and pool) from the same environment, and keeps
+            # its counters where every process's /metrics reads them all (a scrape reaches one
+            # process at random).
+            scratch = tempfile.mkdtemp(prefix="gateway-metrics-")
+            os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", scratch)
             uvicorn.run(
                 "gateway.app:app_from_environment",
                 factory=True,
@@ -115,7 +129,7 @@ def serve(
                 port=settings.port,
                 access_log=False,
                 log_config=None,
-                timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+                timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
             )
         else:
             uvicorn.run(
@@ -124,12 +138,18 @@ def serve(
                 port=settings.port,
                 access_log=False,
                 log_config=None,
-                timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+                timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
             )
     finally:
         stop.set()
         for thread in threads:
             thread.join(timeout=30)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    if terminated.is_set():
+        # The exit status a supervisor expects from SIGTERM, now that the work is handed back.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)
 
 
 @main.command()
@@ -277,7 +297,6 @@ def client_ensure(
     updated (scopes, bindings, a rotated token) or left unchanged. Safe to run on every
     deploy (the Helm chart's migration Job does). Such a token does not expire: rotate it by
     changing the Secret and deploying."""
-    import os
 
     from gateway.security.clients import parse_scopes, provision_client
 
@@ -291,6 +310,20 @@ def client_ensure(
         )
     )
     click.echo(f"client {name}: {result}")
+
+
+@client.command("prune")
+@click.option(
+    "--keep", "keep", multiple=True, help="A client the deployment still declares (repeat)."
+)
+@pass_context
+def client_prune(ctx: Context, keep: tuple[str, ...]) -> None:
+    """Revoke the clients `client ensure` made that the deployment no longer declares (the
+    Helm chart's migration Job runs it after provisioning). Clients made by hand are kept."""
+    from gateway.security.clients import prune_clients
+
+    dropped = prune_clients(ctx.store(), keep)
+    click.echo(f"revoked: {', '.join(dropped)}" if dropped else "revoked: none")
 
 
 @client.command("list")

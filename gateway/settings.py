@@ -49,6 +49,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # `gateway worker` answers /health/live and /metrics on this port when it is set (the
     # Helm chart sets 8001), on GATEWAY_HOST.
     worker_health_port: int | None = None
+    # How long one reading of the store's figures serves /metrics scrapes (several replicas
+    # scraped by several Prometheus servers then cost the database one set of counts).
+    metrics_store_seconds: float = 5.0
     # How long `serve` lets in-flight requests finish after SIGTERM before closing them.
     shutdown_grace_seconds: float = 30.0
     # Clocks: how early "due soon" is sent, and how often the worker looks.

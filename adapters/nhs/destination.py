@@ -16,7 +16,12 @@ import structlog
 
 from adapters.nhs.resources import validate
 from gateway.advice.requests import sharing_problem
-from gateway.delivery.ports import HeldForAttention, PermanentFailure, TransientFailure
+from gateway.delivery.ports import (
+    HeldForAttention,
+    NothingToSend,
+    PermanentFailure,
+    TransientFailure,
+)
 from gateway.model.advice import OPEN_STATUSES
 from gateway.rules.pack import PolicyPack
 from gateway.store.outbox import ClaimedMessage
@@ -53,8 +58,6 @@ class NhsDestination:
             log.info("nhs message kept without sending", kind=message.kind, delivery_id=message.id)
             return
         bundle = self._bundle(message)
-        if bundle is None:
-            return
         try:
             answer = self.http.post(
                 f"{self.base_url}/$process-message",
@@ -78,23 +81,21 @@ class NhsDestination:
             raise TransientFailure(text)
         raise PermanentFailure(text)
 
-    def _bundle(self, message: ClaimedMessage) -> dict[str, Any] | None:
-        """The request message, or None when there is nothing left to ask: the team may
-        have answered (or refused) the request through the FHIR facade while this message
-        waited, and a request for work already done would name advice the message does not
-        carry."""
+    def _bundle(self, message: ClaimedMessage) -> dict[str, Any]:
+        """The request message. Nothing is left to ask when the team answered (or refused)
+        the request through the FHIR facade while this message waited, or the authority
+        withdrew it: a request for work already done would name advice the message does not
+        carry, and the facade already shows a withdrawn request as cancelled."""
         request_id = str(message.payload.get("advice_request_id", ""))
         with self.store.unit_of_work(read_only=True) as uow:
             request = uow.advice.get(request_id)
             if request is None:
                 raise PermanentFailure(f"no advice request {request_id}")
             if request.status not in OPEN_STATUSES:
-                log.info(
-                    "advice request not sent: finished at the facade first",
-                    delivery_id=message.id,
-                    status=request.status,
+                raise NothingToSend(
+                    f"not sent: the request was {request.status} through the FHIR facade "
+                    "before this message left"
                 )
-                return None
             problem = sharing_problem(uow, request.child_id)
             if problem is not None:
                 raise HeldForAttention(f"not sent: {problem}")

@@ -23,5 +23,7 @@ from gateway.observability.metrics import exposition
 async def metrics(state: State) -> Response[bytes]:
     """Requests and latency of this process; outbox depth, deliveries by result, feed records
     accepted and rejected, and clocks breached from the database."""
-    body = await anyio.to_thread.run_sync(exposition, state.store)
+    body = await anyio.to_thread.run_sync(
+        exposition, state.store, state.settings.metrics_store_seconds
+    )
     return Response(body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -1,7 +1,8 @@
-"""The port every outbound adapter implements, and the two ways a send can fail.
+"""The port every outbound adapter implements, and the ways a send can end other than sent.
 
 Adapters classify their own errors once, at the edge (a SOAP fault, an HTTP 503, an
-OperationOutcome): the worker only ever sees TransientFailure, PermanentFailure or HeldForAttention.
+OperationOutcome): the worker only ever sees TransientFailure, PermanentFailure,
+HeldForAttention or NothingToSend.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ class PermanentFailure(Exception):
 class HeldForAttention(Exception):
     """Cannot go until a person acts (the far end does not know this child): the message is
     parked with this text, and the child's later messages to the same place wait behind it."""
+
+
+class NothingToSend(Exception):
+    """There is no longer anything to send (the far end already has what the message was
+    for): the message is settled as discarded with this text, never shown as delivered."""
 
 
 class Destination(Protocol):

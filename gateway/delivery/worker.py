@@ -17,6 +17,7 @@ import tenacity
 from gateway.delivery.ports import (
     Destination,
     HeldForAttention,
+    NothingToSend,
     PermanentFailure,
     TransientFailure,
 )
@@ -125,6 +126,8 @@ class Worker:
             outcome, error = "permanent", _describe(exc)
         except HeldForAttention as exc:
             outcome, error = "parked", _describe(exc)
+        except NothingToSend as exc:
+            outcome, error = "discarded", _describe(exc)
         except Exception as exc:  # an adapter bug: keep the message, say what happened
             log.error(
                 "destination raised an unclassified error",

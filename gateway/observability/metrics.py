@@ -8,97 +8,103 @@ Two kinds, on purpose:
   rejected, clocks breached) is read from the database at scrape time. The database is the one
   place every replica agrees on, and these figures survive restarts; every replica reports
   the same values, so dashboards take ``max`` of them, not ``sum`` (docs/operations.md).
+  Each query is a grouped count over an indexed column, and the answer is kept for a few
+  seconds, so several replicas scraped by several Prometheus servers cost the database little.
+
+Under ``gateway serve --workers N`` the processes share one port, and a scrape reaches any one
+of them: they then keep their counters in ``PROMETHEUS_MULTIPROC_DIR`` (the command sets it)
+and every scrape reads all of them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
-from litestar.plugins.prometheus import PrometheusConfig
-from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from gateway.observability import process_metrics  # noqa: F401 - its settings apply here too
-from gateway.store.schema import attendance_feeds, clocks, delivery_attempts, outbox
+from gateway.store.schema import attendance_feeds, clocks, outbox
 from gateway.store.unit_of_work import Store
 
 PREFIX = "gateway"
 
-# Seconds; a portal notice takes tens of milliseconds, a large feed upload seconds.
-LATENCY_BUCKETS: list[str | float] = [
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
-]  # fmt: skip
-
-
-def http_metrics() -> PrometheusConfig:
-    """Requests and latency per route template (never the raw path: ids would make a series
-    per child)."""
-    return PrometheusConfig(
-        app_name=PREFIX,
-        prefix=PREFIX,
-        group_path=True,
-        buckets=LATENCY_BUCKETS,
-        exclude=[r"^/metrics$"],
-    )
+# Messages in these states are waiting or need a person; the others are settled for good.
+OPEN_STATES = ("pending", "in_flight", "parked", "dead")
+SETTLED_STATES = ("delivered", "discarded")
 
 
 class StoreCollector(Collector):
-    """Reads the work's state from the database each time Prometheus scrapes."""
+    """Reads the work's state from the database when Prometheus scrapes, at most once per
+    ``fresh_for`` seconds for one store (GATEWAY_METRICS_STORE_SECONDS)."""
 
-    def __init__(self, store: Store) -> None:
+    _readings: dict[int, tuple[float, list[Metric]]] = {}
+    _lock = threading.Lock()
+
+    def __init__(
+        self, store: Store, fresh_for: float, now: Callable[[], float] = time.monotonic
+    ) -> None:
         self._store = store
+        self._fresh_for = fresh_for
+        self._now = now
 
     def collect(self) -> Iterator[Metric]:
-        now = self._store.clock.now()
+        key = id(self._store)
+        with self._lock:
+            taken = self._readings.get(key)
+            if taken is None or self._now() - taken[0] >= self._fresh_for:
+                taken = (self._now(), self._read())
+                self._readings[key] = taken
+        yield from taken[1]
+
+    def _read(self) -> list[Metric]:
+        moment = self._store.clock.now()
         with self._store.unit_of_work(read_only=True) as uow:
             connection = uow.connection
-            yield _outbox(connection)
-            yield _attempts(connection)
-            yield from _feeds(connection)
-            yield from _clocks(connection, now)
+            return [*_outbox(connection), *_feeds(connection), *_clocks(connection, moment)]
 
 
-def exposition(store: Store) -> bytes:
-    """This process's metrics, then the store's, as one text exposition."""
+def exposition(store: Store, fresh_for: float = 5.0) -> bytes:
+    """This process's metrics (every process's, under several), then the store's."""
+    processes = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        processes = CollectorRegistry()
+        multiprocess.MultiProcessCollector(processes)  # type: ignore[no-untyped-call]
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(StoreCollector(store))
-    return generate_latest(REGISTRY) + generate_latest(registry)
+    registry.register(StoreCollector(store, fresh_for))
+    return generate_latest(processes) + generate_latest(registry)
 
 
-def _outbox(connection: sa.Connection) -> Metric:
+def _outbox(connection: sa.Connection) -> Iterator[Metric]:
     depth = GaugeMetricFamily(
         f"{PREFIX}_outbox_messages",
-        "Outbox messages not yet delivered, by destination and status",
+        "Outbox messages waiting or needing a person, by destination and status "
+        "(pending, in_flight, parked, dead)",
         labels=["destination", "status"],
     )
-    rows = connection.execute(
-        sa.select(outbox.c.destination, outbox.c.status, sa.func.count())
-        .where(outbox.c.status.in_(("pending", "in_flight", "parked", "dead")))
-        .group_by(outbox.c.destination, outbox.c.status)
-    )
-    for destination, status, count in rows:
-        depth.add_metric([destination, status], int(count))
-    return depth
-
-
-def _attempts(connection: sa.Connection) -> Metric:
-    results = CounterMetricFamily(
+    settled = CounterMetricFamily(
         f"{PREFIX}_deliveries",
-        "Delivery attempts recorded, by destination and result (delivered, transient, "
-        "permanent, parked, released, discarded)",
+        "Outbox messages settled for good, by destination and result (delivered, discarded)",
         labels=["destination", "result"],
     )
     rows = connection.execute(
-        sa.select(outbox.c.destination, delivery_attempts.c.outcome, sa.func.count())
-        .select_from(delivery_attempts.join(outbox, outbox.c.id == delivery_attempts.c.delivery_id))
-        .group_by(outbox.c.destination, delivery_attempts.c.outcome)
+        sa.select(outbox.c.destination, outbox.c.status, sa.func.count()).group_by(
+            outbox.c.destination, outbox.c.status
+        )
     )
-    for destination, outcome, count in rows:
-        results.add_metric([destination, outcome], int(count))
-    return results
+    for destination, status, count in rows:
+        if status in OPEN_STATES:
+            depth.add_metric([destination, status], int(count))
+        elif status in SETTLED_STATES:
+            settled.add_metric([destination, status], int(count))
+    yield depth
+    yield settled
 
 
 def _feeds(connection: sa.Connection) -> Iterator[Metric]:

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.security.clients import authenticate
 from gateway.store.unit_of_work import Store
@@ -53,6 +54,9 @@ def serve_worker_http(
     """Started on a daemon thread; the caller shuts it down when the worker stops."""
 
     class Handler(BaseHTTPRequestHandler):
+        # An idle or trickling connection is dropped, not kept on a thread for ever.
+        timeout = 10
+
         def do_GET(self) -> None:
             if self.path == "/health/live":
                 problems = probe.problems()
@@ -66,7 +70,13 @@ def serve_worker_http(
 
         def _metrics(self) -> None:
             scheme, _, token = self.headers.get("Authorization", "").partition(" ")
-            client = authenticate(store, token.strip()) if scheme.lower() == "bearer" else None
+            try:
+                client = authenticate(store, token.strip()) if scheme.lower() == "bearer" else None
+            except SQLAlchemyError:
+                self._answer(
+                    HTTPStatus.SERVICE_UNAVAILABLE, b"the database is unreachable\n", "text/plain"
+                )
+                return
             if client is None:
                 self._answer(HTTPStatus.UNAUTHORIZED, b"send a bearer token\n", "text/plain")
             elif "metrics" not in client.scopes:

@@ -79,6 +79,12 @@ def provision_client(
         )
 
 
+def prune_clients(store: Store, declared: Sequence[str]) -> list[str]:
+    """Revoke the clients the deployment no longer declares; their tokens stop at once."""
+    with store.unit_of_work() as uow:
+        return uow.clients.prune(declared, uow.now)
+
+
 def _check_bindings(organisations: Sequence[str], schools: Sequence[str]) -> None:
     for ods in organisations:
         if not re.fullmatch(r"[A-Z0-9]{3,10}", ods):

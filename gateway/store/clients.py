@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from gateway.clock import new_id
 from gateway.errors import Conflict, NotFound
 from gateway.model.client import Client, Scope
-from gateway.store.schema import clients
+from gateway.store.schema import clients, retired_tokens
 
 
 class ClientRepository:
@@ -62,35 +62,70 @@ class ClientRepository:
         schools: Sequence[str],
     ) -> str:
         """Make the named client exactly as declared: "created", "updated" or "unchanged".
-        A revoked client stays revoked under the token it was revoked with; a new token
-        brings it back (the rotation that follows a leak)."""
+        A token once revoked or rotated away is refused for good (a Secret reverted to a
+        leaked token must not bring it back); a new token restores a revoked client."""
+        if self._retired(token_hash):
+            raise Conflict(
+                f"this token was taken out of use (revoked or replaced); give {name!r} a new one",
+                field="token",
+            )
         current = self._connection.execute(sa.select(clients).where(clients.c.name == name)).first()
         if current is None:
             self.add(name, scopes, token_hash, now, expires_at, organisations, schools)
+            self._connection.execute(
+                clients.update().where(clients.c.name == name).values(provisioned=True)
+            )
             return "created"
         row = current._mapping
-        if row["revoked_at"] is not None and row["token_hash"] == token_hash:
-            raise Conflict(
-                f"client {name!r} was revoked with this token; give it a new token to restore it",
-                field="token",
-            )
         wanted = {
             "token_hash": token_hash,
             "scopes": " ".join(scopes),
             "expires_at": expires_at,
             "revoked_at": None,
             "bindings": _bindings(organisations, schools),
+            "provisioned": True,
         }
         if all(row[column] == value for column, value in wanted.items()):
             return "unchanged"
         try:
             with self._connection.begin_nested():
+                if row["token_hash"] != token_hash:
+                    self._retire(row["token_hash"], name, now)
                 self._connection.execute(
                     clients.update().where(clients.c.name == name).values(**wanted)
                 )
         except sa.exc.IntegrityError as exc:
             raise Conflict("another client holds this token", field="token") from exc
         return "updated"
+
+    def prune(self, declared: Sequence[str], now: dt.datetime) -> list[str]:
+        """Revoke the clients the deployment declared before but declares no longer (clients
+        made by hand with `gateway client create` are left alone). Returns their names."""
+        rows = self._connection.execute(
+            sa.select(clients.c.name).where(
+                clients.c.provisioned.is_(True),
+                clients.c.revoked_at.is_(None),
+                clients.c.name.not_in(list(declared)) if declared else sa.true(),
+            )
+        ).scalars()
+        dropped = sorted(rows)
+        for name in dropped:
+            self.revoke(name, now)
+        return dropped
+
+    def _retired(self, token_hash: str) -> bool:
+        found = self._connection.execute(
+            sa.select(retired_tokens.c.token_hash).where(retired_tokens.c.token_hash == token_hash)
+        ).first()
+        return found is not None
+
+    def _retire(self, token_hash: str, name: str, now: dt.datetime) -> None:
+        if not self._retired(token_hash):
+            self._connection.execute(
+                retired_tokens.insert().values(
+                    token_hash=token_hash, client_name=name, retired_at=now
+                )
+            )
 
     def by_token_hash(self, token_hash: str) -> Client | None:
         row = self._connection.execute(
@@ -118,6 +153,10 @@ class ClientRepository:
             raise NotFound(f"no client named {name!r}")
         if result.rowcount == 0:
             raise Conflict(f"client {name!r} was revoked already")
+        current = self._connection.execute(
+            sa.select(clients.c.token_hash).where(clients.c.name == name)
+        ).scalar_one()
+        self._retire(current, name, now)
         return client
 
     def _by_name(self, name: str) -> Client | None:

@@ -25,14 +25,23 @@ class ClockRepository:
         self._connection.execute(clocks.update().where(clocks.c.id == clock.id).values(**values))
 
     def mark_told(self, clock_id: str, column: str, now: dt.datetime) -> bool:
-        """Set ``breach_sent_at`` or ``due_soon_sent_at`` unless it is set already; False when
-        another worker told it first. The condition is in the UPDATE itself, so two workers
-        escalating at once cannot both win on a stale read."""
+        """Set ``breach_sent_at`` or ``due_soon_sent_at`` unless it is set already or the
+        clock has moved on; False when another worker told it first or it was met meanwhile.
+        The condition is in the UPDATE itself, so two workers escalating at once cannot both
+        win on a stale read."""
         if column not in ("breach_sent_at", "due_soon_sent_at"):
             raise ValueError(column)
+        # Still running and still as late (or as near) as when it was read: a clock met or
+        # paused a moment ago is not announced as breached.
+        due = clocks.c.due_at < now if column == "breach_sent_at" else clocks.c.due_at >= now
         result = self._connection.execute(
             clocks.update()
-            .where(clocks.c.id == clock_id, clocks.c[column].is_(None))
+            .where(
+                clocks.c.id == clock_id,
+                clocks.c[column].is_(None),
+                clocks.c.state == "running",
+                due,
+            )
             .values({column: now})
         )
         return result.rowcount == 1

@@ -261,6 +261,8 @@ class OutboxRepository:
                 "last_error": error,
                 "attempts": outbox.c.attempts - 1,
             }
+        elif outcome == "discarded":
+            values |= {"status": "discarded", "next_attempt_at": None, "last_error": error}
         elif retry_at is not None:
             values |= {"status": "pending", "next_attempt_at": retry_at, "last_error": error}
         else:

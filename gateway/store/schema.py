@@ -32,6 +32,18 @@ clients = sa.Table(
     sa.Column("expires_at", UTCDateTime),
     # "ods:RVR urn:120501": what the client is bound to (gateway/model/client.py).
     sa.Column("bindings", sa.String(500)),
+    # Declared by the deployment (`gateway client ensure`, migration 0011): pruned when it is
+    # no longer declared.
+    sa.Column("provisioned", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+# Tokens taken out of use (revoked, or rotated away), never accepted again (migration 0011).
+retired_tokens = sa.Table(
+    "retired_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("client_name", sa.String(100), nullable=False),
+    sa.Column("retired_at", UTCDateTime, nullable=False),
 )
 
 children = sa.Table(

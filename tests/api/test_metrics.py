@@ -6,17 +6,44 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 
+import pytest
 import sqlalchemy as sa
+from litestar.testing import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from gateway.app import create_app
+from gateway.cases import service
 from gateway.delivery.worker import Worker
+from gateway.model.case import NewCase
+from gateway.model.client import Client
+from gateway.observability.metrics import StoreCollector
+from gateway.rules.pack import load_pack
+from gateway.settings import Settings
+from gateway.store import Store
 from gateway.store.schema import outbox
 from tests.api.conftest import Api
 from tests.api.test_attendance_api import post_feed
 from tests.api.test_cases_api import open_case, register_child
 from tests.attendance_support import SCHOOL, school_days
-from tests.support import ManualClock, make_upn
+from tests.support import ManualClock, child_details, make_upn
+
+OFFICER = Client(
+    id="officer",
+    name="officer",
+    scopes=("cases:write",),
+    created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+)
+
+
+@pytest.fixture
+def api(store: Store, database_url: str) -> Iterator[Api]:
+    """Each scrape reads the store afresh (a deployment keeps a reading for 5 s)."""
+    settings = Settings(database_url=database_url, metrics_store_seconds=0)
+    with TestClient(create_app(settings, store, logging=False)) as client:
+        yield Api(client, store)
+
 
 Figures = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -53,7 +80,7 @@ def test_requests_are_counted_per_route_template_not_per_child(api: Api) -> None
     for _ in range(3):
         assert api.client.get(f"/api/v1/cases/{case['id']}", headers=writer).status_code == 200
     after_figures = scrape(api, scraper)
-    labels = {"app_name": "gateway", "method": "GET", "path": route, "status_code": "200"}
+    labels = {"method": "GET", "path": route, "status_code": "200"}
     assert (
         value(after_figures, "gateway_requests_total", **labels)
         - value(before, "gateway_requests_total", **labels)
@@ -117,3 +144,51 @@ def test_the_work_in_the_store_is_what_the_scraper_reads(api: Api, clock: Manual
     figures = scrape(api, scraper)
     breached = sum(v for (name, _), v in figures.items() if name == "gateway_clocks_breached")
     assert breached == running
+
+
+def test_refusals_are_counted_with_their_own_status_and_time(api: Api) -> None:
+    """A bad token is refused before any route runs (401), as an unreachable database would be
+    (503): a dashboard must see those, not a 200 in no time."""
+    scraper = api.token("metrics")
+    route = "/api/v1/cases/{case_id}"
+    before = scrape(api, scraper)
+    for _ in range(4):
+        refused = api.client.get("/api/v1/cases/x", headers={"Authorization": "Bearer nope"})
+        assert refused.status_code == 401
+    after = scrape(api, scraper)
+    refusal = {"method": "GET", "path": route, "status_code": "401"}
+    assert (
+        value(after, "gateway_requests_total", **refusal)
+        - value(before, "gateway_requests_total", **refusal)
+        == 4
+    )
+    ok = {"method": "GET", "path": route, "status_code": "200"}
+    assert value(after, "gateway_requests_total", **ok) == value(
+        before, "gateway_requests_total", **ok
+    )
+    assert value(after, "gateway_request_duration_seconds_sum", **refusal) > value(
+        before, "gateway_request_duration_seconds_sum", **refusal
+    )
+
+
+def test_one_reading_of_the_store_serves_scrapes_for_a_few_seconds(store: Store) -> None:
+    """Several replicas scraped by several servers: one set of counts per interval."""
+    ticks = [100.0]
+    collector = StoreCollector(store, 5.0, now=lambda: ticks[0])
+
+    def pending() -> float:
+        [depth] = [m for m in collector.collect() if m.name == "gateway_outbox_messages"]
+        return sum(sample.value for sample in depth.samples if sample.labels["status"] == "pending")
+
+    assert pending() == 0
+    with store.unit_of_work() as uow:
+        child = uow.children.add(child_details(40), uow.now)
+    service.open_case(
+        store,
+        NewCase(child_id=child.id, reason="illness", source="school", summary="s"),
+        OFFICER,
+        load_pack("lincolnshire"),
+    )
+    assert pending() == 0  # the reading taken a moment ago
+    ticks[0] += 5.0
+    assert pending() > 0

@@ -400,9 +400,14 @@ def test_migration_runs_migrate_then_ensures_each_client(case: tuple[str, dict[s
     pod = render(case[1]).workload("migrate")["spec"]["template"]["spec"]
     steps = containers(pod)
     assert steps[0]["args"] == ["migrate"]
-    assert len(steps) == 1 + len(clients)
-    # Init containers run one after another; the last step is the Job's own container.
+    assert len(steps) == 1 + len(clients) + 1
+    # Init containers run one after another; the last step is the Job's own container: it
+    # revokes the clients no longer declared, keeping exactly the declared ones.
     assert pod["containers"] == [steps[-1]]
+    keep = [arg for pair in (["--keep", c["name"]] for c in clients) for arg in pair]
+    assert steps[-1]["args"] == ["client", "prune", *keep]
+    assert "CLIENT_TOKEN" not in env_of(steps[-1])
+    steps = steps[:-1]
     for client, step in zip(clients, steps[1:], strict=True):
         expected = [
             "client",
@@ -436,7 +441,7 @@ def test_migration_runs_migrate_then_ensures_each_client(case: tuple[str, dict[s
 def test_production_provisions_the_expected_clients() -> None:
     pod = render(PRODUCTION).workload("migrate")["spec"]["template"]["spec"]
     by_name = {}
-    for step in containers(pod)[1:]:
+    for step in containers(pod)[1:-1]:
         args = step["args"]
         by_name[args[args.index("--name") + 1]] = args
     scopes = {name: args[args.index("--scopes") + 1] for name, args in by_name.items()}
@@ -809,3 +814,18 @@ def test_dockerfile_ships_contracts_where_the_adapters_look() -> None:
     assert {".venv", ".git", "tests"} <= set(ignored)
     assert "contracts" not in ignored
     assert not {"gateway", "adapters", "mappings", "simulators", "README.md"} & set(ignored)
+
+
+def test_a_client_declared_twice_is_refused() -> None:
+    twice = {"name": "portal", "scopes": ["portal:write"], "secretName": "s", "secretKey": "k"}
+    with pytest.raises(helm_python.HelmRenderError, match="declared twice"):
+        render({**MINIMUM, "clients": [twice, twice]})
+
+
+def test_a_shutdown_grace_longer_than_the_pod_is_given_is_refused() -> None:
+    """Kubernetes kills the pod at terminationGracePeriodSeconds: the API's own grace and the
+    preStop sleep must fit inside it, or in-flight requests are cut off."""
+    config = {**MINIMUM.get("config", {}), "shutdownGraceSeconds": 36}
+    with pytest.raises(helm_python.HelmRenderError, match="must be less than"):
+        render({**MINIMUM, "config": config})
+    render({**MINIMUM, "config": {**config, "shutdownGraceSeconds": 34}})

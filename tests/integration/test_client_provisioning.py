@@ -12,7 +12,12 @@ import sys
 import pytest
 
 from gateway.errors import Conflict, InvalidInput
-from gateway.security.clients import authenticate, provision_client
+from gateway.security.clients import (
+    authenticate,
+    create_client,
+    provision_client,
+    prune_clients,
+)
 from gateway.store import Store
 
 TOKEN = "k" * 20 + "Zq9!x-Ty_7mR3pLw2Vb8"  # 40 printable characters
@@ -47,11 +52,34 @@ def test_a_revoked_client_stays_revoked_until_its_token_is_rotated(store: Store)
     provision_client(store, "portal", ("portal:write",), TOKEN)
     with store.unit_of_work() as uow:
         uow.clients.revoke("portal", uow.now)
-    with pytest.raises(Conflict, match="revoked with this token"):
+    with pytest.raises(Conflict, match="taken out of use"):
         provision_client(store, "portal", ("portal:write",), TOKEN)
     assert authenticate(store, TOKEN) is None
     assert provision_client(store, "portal", ("portal:write",), ROTATED) == "updated"
     assert authenticate(store, ROTATED) is not None
+
+
+def test_a_token_rotated_away_never_works_again(store: Store) -> None:
+    """A Secret reverted to the leaked token it replaced (a GitOps revert) is refused."""
+    provision_client(store, "camhs", ("nhs",), TOKEN, organisations=("RVR",))
+    provision_client(store, "camhs", ("nhs",), ROTATED, organisations=("RVR",))
+    with pytest.raises(Conflict, match="taken out of use"):
+        provision_client(store, "camhs", ("nhs",), TOKEN, organisations=("RVR",))
+    assert authenticate(store, TOKEN) is None
+    assert authenticate(store, ROTATED) is not None
+
+
+def test_clients_no_longer_declared_are_revoked_and_hand_made_ones_kept(store: Store) -> None:
+    provision_client(store, "portal", ("portal:write",), TOKEN)
+    provision_client(store, "board", ("reports:read",), ROTATED)
+    _, by_hand = create_client(store, "ops-admin", ("admin",))
+    assert prune_clients(store, ["board"]) == ["portal"]
+    assert authenticate(store, TOKEN) is None
+    assert authenticate(store, ROTATED) is not None
+    assert authenticate(store, by_hand) is not None
+    assert prune_clients(store, ["board"]) == []  # once
+    assert prune_clients(store, []) == ["board"]  # nothing declared: none kept
+    assert authenticate(store, by_hand) is not None
 
 
 def test_a_guessable_token_is_refused(store: Store) -> None:

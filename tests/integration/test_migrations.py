@@ -80,3 +80,35 @@ def test_existing_messages_are_numbered_in_the_order_they_were_written(store: St
             connection.execute(sa.select(outbox.c.idempotency_key, outbox.c.position)).all()
         )
     assert positions["m1"] < positions["m2"] < positions["m3"]  # the identity carries on after
+
+
+def test_tokens_revoked_before_0011_stay_out_of_use(store: Store) -> None:
+    """0011 retires the tokens of clients revoked earlier, so `client ensure` cannot bring a
+    revoked token back."""
+    import datetime as dt
+
+    import pytest
+    from alembic import command
+
+    from gateway.errors import Conflict
+    from gateway.security.clients import create_client, provision_client
+    from gateway.security.tokens import token_hash
+    from gateway.store.migrate import alembic_config, upgrade
+
+    with store.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0010")
+    import sqlalchemy as sa
+
+    token = "t" * 40
+    with store.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO clients (id, name, token_hash, scopes, created_at, revoked_at) "
+                "VALUES ('c1', 'old-team', :hash, 'nhs', :at, :at)"
+            ),
+            {"hash": token_hash(token), "at": dt.datetime(2026, 1, 5, 9, 0)},
+        )
+    upgrade(store.engine)
+    with pytest.raises(Conflict, match="taken out of use"):
+        provision_client(store, "old-team", ("nhs",), token)
+    create_client(store, "another", ("nhs",))  # the table works as declared after it

@@ -192,5 +192,8 @@ def test_a_request_answered_at_the_facade_before_it_was_sent_is_not_sent(
     done = AdviceChange(status="completed", documents=[document.id])
     change(sutton_store, advice_id, done, nhs_team, PACK, by="performer")
     worker(sutton_store, team).drain()
-    assert nhs_statuses(sutton_store) == ["delivered"]
+    assert nhs_statuses(sutton_store) == ["discarded"]  # settled, never shown as delivered
     assert team.received == []
+    where = DeliveryFilter(status="discarded", destination="nhs")
+    [settled] = list_deliveries(sutton_store, where, None, 10).items
+    assert "completed through the FHIR facade" in (settled.last_error or "")

@@ -183,3 +183,47 @@ def _answers(url: str) -> bool:
         return httpx.get(url, timeout=2).status_code in (200, 503)
     except httpx.TransportError:
         return False
+
+
+@pytest.mark.postgres
+def test_serve_with_its_worker_hands_back_the_batch_on_sigterm(
+    postgres_url: str, tmp_path: pathlib.Path
+) -> None:
+    """`make run` serves the API and the worker in one process: SIGTERM stops both, and the
+    worker's unsent messages are pending again, not held by a dead claim for a lease."""
+    engine = make_engine(postgres_url)
+    _truncate(engine)
+    store = Store(engine, ManualClock(dt.datetime.now(dt.UTC)), PACK)
+    with running_mosaic(username="gw", password="pw") as mosaic:
+        for serial in range(1, 5):
+            with store.unit_of_work() as uow:
+                child = uow.children.add(child_details(serial), uow.now)
+            mosaic.add_person(str(700_000 + serial), upn=child.identifiers.upn)
+            new = NewCase(child_id=child.id, reason="illness", source="school", summary="s")
+            service.open_case(store, new, OFFICER, PACK)
+        mosaic.delay_next(1000, 0.5)
+        env = environment(
+            postgres_url,
+            mosaic_url=mosaic.url,
+            mosaic_username="gw",
+            mosaic_password="pw",
+            worker_poll_seconds="0.1",
+            escalation_every_seconds="3600",
+        )
+        log = tmp_path / "serve.log"
+        port = free_port()
+        process = start(env, "serve", "--port", str(port), "--with-worker", log=str(log))
+        try:
+            wait_for(lambda: len(mosaic.notes) >= 1, 60, "the first casenote")
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=60) in (0, -signal.SIGTERM)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        written = log.read_text()
+        assert "released unsent messages" in written
+        assert "worker stopped" in written
+        assert _count(engine, outbox.c.status == "in_flight") == 0
+        assert _mosaic(engine, "delivered") == len(mosaic.notes)
+        assert _mosaic(engine, "pending") >= 1
+    engine.dispose()
