@@ -38,6 +38,7 @@ from gateway.security.clients import create_client
 from gateway.settings import Settings
 from gateway.store import Store
 from gateway.store.schema import advice_documents
+from mappings.fhir import TASK_STATUSES
 from tests.api.conftest import Api
 from tests.api.test_advice_api import new_case, share
 
@@ -57,23 +58,8 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
-# http://hl7.org/fhir/R4/valueset-task-status.html
-R4_TASK_STATUSES = frozenset(
-    {
-        "draft",
-        "requested",
-        "received",
-        "accepted",
-        "rejected",
-        "ready",
-        "cancelled",
-        "in-progress",
-        "on-hold",
-        "failed",
-        "completed",
-        "entered-in-error",
-    }
-)
+# http://hl7.org/fhir/R4/valueset-task-status.html, as mappings/fhir.py keeps it
+R4_TASK_STATUSES = TASK_STATUSES
 FINISHED = frozenset({"completed", "rejected", "cancelled"})
 # The refusals the facade may give, and the issue types (http://hl7.org/fhir/R4/
 # valueset-issue-type.html) that say the same thing to a FHIR client.

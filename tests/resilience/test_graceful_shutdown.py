@@ -24,7 +24,7 @@ from gateway.rules.pack import load_pack
 from gateway.security.clients import create_client
 from gateway.store import Store, make_engine
 from gateway.store.schema import attendance_feeds, outbox
-from simulators.mosaic import running_mosaic
+from simulators.mosaic import MosaicSimulator, running_mosaic
 from tests.attendance_support import SCHOOL, csv_feed, pattern_rows, school_days
 from tests.conftest import _truncate
 from tests.resilience.processes import environment, free_port, serve, start, wait_for
@@ -102,15 +102,7 @@ def test_a_stopped_worker_finishes_its_casenote_and_hands_back_the_rest(
     store = Store(engine, ManualClock(dt.datetime.now(dt.UTC)), PACK)
     _, scraper = create_client(store, "prometheus", ("metrics",))
     with running_mosaic(username="gw", password="pw") as mosaic:
-        # A batch holds the head of each child's queue: four children, four in a batch.
-        for serial in range(1, 5):
-            with store.unit_of_work() as uow:
-                child = uow.children.add(child_details(serial), uow.now)
-            mosaic.add_person(str(700_000 + serial), upn=child.identifiers.upn)
-            new = NewCase(child_id=child.id, reason="illness", source="school", summary="s")
-            case = service.open_case(store, new, OFFICER, PACK)
-            action = Action(kind="check_in", description="d", actor="o")
-            service.record_action(store, case.id, action, OFFICER)
+        four_children_with_casenotes(store, mosaic)
         total = _count(engine, outbox.c.destination == "mosaic")
         mosaic.delay_next(1000, 0.5)  # each SOAP call takes half a second
         port = free_port()
@@ -165,6 +157,19 @@ def test_a_stopped_worker_finishes_its_casenote_and_hands_back_the_rest(
     engine.dispose()
 
 
+def four_children_with_casenotes(store: Store, mosaic: MosaicSimulator) -> None:
+    """Casenotes for four children Mosaic knows. A batch holds the head of each child's queue,
+    so a worker claims four at once and has three to hand back when stopped after one."""
+    for serial in range(1, 5):
+        with store.unit_of_work() as uow:
+            child = uow.children.add(child_details(serial), uow.now)
+        mosaic.add_person(str(700_000 + serial), upn=child.identifiers.upn)
+        new = NewCase(child_id=child.id, reason="illness", source="school", summary="s")
+        case = service.open_case(store, new, OFFICER, PACK)
+        action = Action(kind="check_in", description="d", actor="o")
+        service.record_action(store, case.id, action, OFFICER)
+
+
 def _count(engine: sa.Engine, condition: sa.ColumnElement[bool]) -> int:
     with engine.connect() as connection:
         return int(
@@ -195,12 +200,7 @@ def test_serve_with_its_worker_hands_back_the_batch_on_sigterm(
     _truncate(engine)
     store = Store(engine, ManualClock(dt.datetime.now(dt.UTC)), PACK)
     with running_mosaic(username="gw", password="pw") as mosaic:
-        for serial in range(1, 5):
-            with store.unit_of_work() as uow:
-                child = uow.children.add(child_details(serial), uow.now)
-            mosaic.add_person(str(700_000 + serial), upn=child.identifiers.upn)
-            new = NewCase(child_id=child.id, reason="illness", source="school", summary="s")
-            service.open_case(store, new, OFFICER, PACK)
+        four_children_with_casenotes(store, mosaic)
         mosaic.delay_next(1000, 0.5)
         env = environment(
             postgres_url,
