@@ -24,6 +24,7 @@ from gateway.model.provider import (
     NewPlacement,
     PartTimeEntry,
     Placement,
+    PlacementEnd,
     Provider,
     ProviderAttendance,
     ProviderSearchResult,
@@ -199,6 +200,24 @@ class PlacementController(Controller):
         """A provider's daily return: marks for the school's register (and the provider's own
         when the pupil is dual registered), through the same feed pipeline as a school's."""
         return provider_return(store, placement_id, data, request.user, state.feed_readers["json"])
+
+    @post(
+        "/placements/{placement_id:str}/end",
+        operation_id="end_placement",
+        sync_to_thread=True,
+        **scoped("cases:write"),
+    )
+    def end(
+        self,
+        request: ClientRequest,
+        store: NamedDependency[Store],
+        placement_id: FromPath[str],
+        data: JSONBody[PlacementEnd],
+    ) -> Placement:
+        """End a placement: its last day and why. The review clock stops, the provider and
+        the school are told, the case's timeline (and Mosaic) record it. 409 when it has
+        ended already."""
+        return placements.end(store, placement_id, data, request.user)
 
     @get(
         "/placements/part-time-register",

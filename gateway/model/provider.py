@@ -125,6 +125,17 @@ class Placement(msgspec.Struct, kw_only=True, frozen=True):
     review_dates: list[dt.date]
     status: Literal["active", "ended"]
     created_at: dt.datetime
+    ended_on: dt.date | None = None
+    end_reason: str | None = None
+
+
+class PlacementEnd(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """POST /api/v1/placements/{id}/end: the last day of provision and why (back to school
+    full time, other provision, left the area). The review clock stops; provider and school
+    are told, so the school stops recording the pupil as attending there."""
+
+    last_day: dt.date
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
 
 class ProviderAttendance(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):

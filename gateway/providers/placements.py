@@ -18,12 +18,18 @@ import msgspec
 from gateway.cases.lifecycle import lifecycle
 from gateway.cases.service import apply_tokens, record_entry
 from gateway.clock import new_id
-from gateway.errors import InvalidInput, NotFound
+from gateway.errors import Conflict, InvalidInput, NotFound
 from gateway.model.case import CaseSummary
 from gateway.model.client import Client
 from gateway.model.delivery import OutboundMessage
 from gateway.model.events import Action, ActionRecorded, StatusChanged
-from gateway.model.provider import NewPlacement, PartTimeEntry, Placement, Provider
+from gateway.model.provider import (
+    NewPlacement,
+    PartTimeEntry,
+    Placement,
+    PlacementEnd,
+    Provider,
+)
 from gateway.sla.calendars import start_of_day
 from gateway.store.unit_of_work import Store, UnitOfWork
 
@@ -85,6 +91,54 @@ def commission(store: Store, case_id: str, new: NewPlacement, caller: Client) ->
                 StatusChanged(from_status=case.status, to_status="provision_arranged"),
             )
         return placement
+
+
+def end(store: Store, placement_id: str, ending: PlacementEnd, caller: Client) -> Placement:
+    """The placement's last day and why. Its review clock stops (the packs' placement review
+    clocks cancel on ``action:placement_ended``); the provider and the school are told, so
+    the school stops recording the pupil as attending there (Essex 002 §16); the case's
+    timeline and Mosaic record say so."""
+    with store.unit_of_work() as uow:
+        current = uow.registers.placement(placement_id)
+        if current is None:
+            raise NotFound(f"no placement {placement_id}")
+        if ending.last_day < current.start_date:
+            raise InvalidInput(
+                f"the last day is before the placement's first ({current.start_date})",
+                field="last_day",
+            )
+        ended = uow.registers.end_placement(placement_id, ending.last_day, ending.reason)
+        if ended is None:
+            raise Conflict(f"placement {placement_id} has ended already", field="placement")
+        uow.audit.record(
+            caller, ended.child_id, "POST /api/v1/placements/{id}/end", "update", uow.now
+        )
+        provider = uow.registers.provider(ended.provider_id)
+        name = provider.name if provider else "the provider"
+        description = (
+            f"Provision from {name} ended: last day {ending.last_day:%A %-d %B %Y}. {ending.reason}"
+        )
+        action = Action(
+            kind="placement_ended", description=description[:2000], actor=caller.name[:200]
+        )
+        case = uow.cases.get(ended.case_id)
+        record_entry(uow, case, caller, description[:200], ActionRecorded(action=action))
+        notice = {"placement": msgspec.to_builtins(ended), "provider_name": name}
+        uow.outbox.enqueue(
+            [
+                OutboundMessage(
+                    destination=destination,
+                    kind="placement.ended",
+                    idempotency_key=f"{destination}:placement-ended:{ended.id}",
+                    payload=notice,
+                    case_id=ended.case_id,
+                    child_id=ended.child_id,
+                )
+                for destination in ("provider", "school")
+            ],
+            uow.now,
+        )
+        return ended
 
 
 def _record(

@@ -179,6 +179,17 @@ class RegisterRepository:
         )
         self._connection.execute(placements.insert().values(**values))
 
+    def end_placement(self, placement_id: str, last_day: dt.date, reason: str) -> Placement | None:
+        """Compare-and-set: None when the placement is not active (ended already, or by an
+        officer a moment ago)."""
+        row = self._connection.execute(
+            placements.update()
+            .where(placements.c.id == placement_id, placements.c.status == "active")
+            .values(status="ended", ended_on=last_day, end_reason=reason)
+            .returning(*placements.c)
+        ).first()
+        return None if row is None else msgspec.convert(plain(row), Placement, strict=False)
+
     def placement(self, placement_id: str) -> Placement | None:
         row = self._connection.execute(
             sa.select(placements).where(placements.c.id == placement_id)

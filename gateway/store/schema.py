@@ -454,4 +454,6 @@ placements = sa.Table(
     sa.Column("review_dates", JSONDocument, nullable=False),
     sa.Column("status", sa.String(10), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("ended_on", sa.Date),  # migration 0012
+    sa.Column("end_reason", sa.String(500)),
 )

@@ -325,3 +325,60 @@ def test_an_upload_over_its_limit_is_refused_as_it_streams(store: Store, databas
         )
         assert feed.status_code == 413
         assert "at most 1000 bytes" in feed.json()["detail"]
+
+
+def test_an_ended_placement_stops_its_reviews_and_tells_provider_and_school(api: Api) -> None:
+    admin = api.token()
+    load_registers(api, admin)
+    case = agreed_case(api, admin, 4)
+    tutor = provider_named(api, admin, "Estuary Tuition")
+    made = commission(api, admin, case["id"], tutor["id"])
+    assert made.status_code == 201, made.text
+    placement = made.json()
+    url = f"/api/v1/placements/{placement['id']}/end"
+
+    before_start = api.client.post(
+        url, headers=admin, json={"last_day": "2026-01-09", "reason": "back to school"}
+    )
+    assert before_start.status_code == 422
+    assert before_start.json()["errors"][0]["field"] == "last_day"
+
+    ended = api.client.post(
+        url,
+        headers=admin,
+        json={"last_day": "2026-02-06", "reason": "Returned to school full time"},
+    )
+    assert ended.status_code == 201, ended.text
+    body = ended.json()
+    assert (body["status"], body["ended_on"], body["end_reason"]) == (
+        "ended",
+        "2026-02-06",
+        "Returned to school full time",
+    )
+    again = api.client.post(url, headers=admin, json={"last_day": "2026-02-06", "reason": "x"})
+    assert again.status_code == 409
+
+    reviews = api.client.get(
+        "/api/v1/sla/clocks",
+        headers=admin,
+        params={"case_id": case["id"], "kind": "lincs.placement.review"},
+    ).json()
+    assert [c["state"] for c in reviews] == ["cancelled"]
+    timeline = api.client.get(f"/api/v1/cases/{case['id']}/timeline", headers=admin).json()
+    ending = [e for e in timeline if e["summary"].startswith("Provision from Estuary Tuition")]
+    assert len(ending) == 1
+    assert "last day Friday 6 February 2026" in ending[0]["summary"]
+    with api.store.engine.connect() as connection:
+        told = connection.execute(
+            sa.select(outbox.c.destination, outbox.c.kind).where(
+                outbox.c.case_id == case["id"],
+                outbox.c.kind.in_(("placement.ended", "case.action_recorded")),
+            )
+        ).all()
+    assert sorted(d for d, k in told if k == "placement.ended") == ["provider", "school"]
+    register = api.client.get("/api/v1/placements/part-time-register", headers=admin).json()
+    assert placement["id"] not in [e["placement_id"] for e in register]
+    unknown = api.client.post(
+        "/api/v1/placements/nope/end", headers=admin, json={"last_day": "2026-02-06", "reason": "x"}
+    )
+    assert unknown.status_code == 404
