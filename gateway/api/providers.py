@@ -33,6 +33,7 @@ from gateway.model.provider import (
 from gateway.providers import imports, placements
 from gateway.providers.returns import provider_return
 from gateway.providers.ukrlp_refresh import refresh_from_ukrlp
+from gateway.rules.pack import PolicyPack
 from gateway.store.unit_of_work import Store
 
 CSV_MEDIA = {"text/csv", "application/csv"}
@@ -226,11 +227,15 @@ class PlacementController(Controller):
         **scoped("cases:read"),
     )
     def part_time(
-        self, request: ClientRequest, store: NamedDependency[Store]
+        self,
+        request: ClientRequest,
+        store: NamedDependency[Store],
+        pack: NamedDependency[PolicyPack],
     ) -> list[PartTimeEntry]:
-        """Active placements of fewer than 25 hours a week: Lincolnshire's register of pupils
-        "in receipt of less than 25 hours' education" (003 "Attendance and definitions")."""
-        return placements.part_time_register(store, request.user, endpoint_of(request))
+        """Active placements under the hours the authority's pack names: Lincolnshire's
+        register of pupils "in receipt of less than 25 hours' education" (003 "Attendance and
+        definitions"). 404 when the authority's policy keeps no such register."""
+        return placements.part_time_register(store, pack, request.user, endpoint_of(request))
 
 
 __all__ = ["InvalidInput", "NotFound", "PlacementController", "ProviderController"]

@@ -30,14 +30,12 @@ from gateway.model.provider import (
     PlacementEnd,
     Provider,
 )
+from gateway.rules.pack import PolicyPack
 from gateway.sla.calendars import start_of_day
 from gateway.store.unit_of_work import Store, UnitOfWork
 
 COMMISSIONABLE = ("agreed", "provision_arranged")
 REVIEWS_LISTED = 8
-# Lincolnshire asks schools to register pupils on "less than 25 hours' education" (003
-# "Attendance and definitions").
-FULL_TIME_HOURS = 25.0
 
 
 def commission(store: Store, case_id: str, new: NewPlacement, caller: Client) -> Placement:
@@ -197,10 +195,19 @@ def _pupil(uow: UnitOfWork, child_id: str) -> dict[str, object]:
     }
 
 
-def part_time_register(store: Store, caller: Client, endpoint: str) -> list[PartTimeEntry]:
+def part_time_register(
+    store: Store, pack: PolicyPack, caller: Client, endpoint: str
+) -> list[PartTimeEntry]:
+    """The active placements under the hours the authority's pack names (its
+    ``[part_time_register]``); an authority whose policy keeps no such register has none."""
+    register = pack.part_time_register
+    if register is None:
+        raise NotFound(
+            f"the {pack.authority.name} policy keeps no register of pupils on reduced hours"
+        )
     with store.unit_of_work() as uow:
         entries = []
-        for placement in uow.registers.active_placements_under(FULL_TIME_HOURS):
+        for placement in uow.registers.active_placements_under(register.below_hours):
             provider = uow.registers.provider(placement.provider_id)
             uow.audit.record(caller, placement.child_id, endpoint, "list", uow.now)
             entries.append(

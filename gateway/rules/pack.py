@@ -161,6 +161,14 @@ class ClockRule(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
     cite: Cite
 
 
+class PartTimeRegister(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """An authority that asks schools to register pupils on reduced hours (Lincolnshire 003:
+    "less than 25 hours' education"); the placements under ``below_hours`` are listed."""
+
+    below_hours: Annotated[float, msgspec.Meta(gt=0, le=40)]
+    cite: Cite
+
+
 class PolicyPack(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     authority: Authority
     teams: dict[Code, Team]
@@ -171,6 +179,7 @@ class PolicyPack(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_field
     # The attendance thresholds this authority acts on (ids in attendance_thresholds.toml).
     thresholds: list[str] = []
     clocks: list[ClockRule] = []
+    part_time_register: PartTimeRegister | None = None
 
 
 def parse_pack(text: str, name: str, known_thresholds: set[str]) -> PolicyPack:

@@ -382,3 +382,21 @@ def test_an_ended_placement_stops_its_reviews_and_tells_provider_and_school(api:
         "/api/v1/placements/nope/end", headers=admin, json={"last_day": "2026-02-06", "reason": "x"}
     )
     assert unknown.status_code == 404
+
+
+def test_only_an_authority_whose_policy_keeps_a_part_time_register_has_one(
+    store: Store, database_url: str
+) -> None:
+    """Lincolnshire's policy asks schools to register pupils on "less than 25 hours'
+    education" (003); Essex's says nothing of the kind, so the gateway keeps no such list."""
+    from litestar.testing import TestClient
+
+    from gateway.app import create_app
+    from gateway.settings import Settings
+
+    app = create_app(Settings(database_url=database_url, policy="essex"), store, logging=False)
+    with TestClient(app) as client:
+        essex = Api(client, store)
+        answer = essex.client.get("/api/v1/placements/part-time-register", headers=essex.token())
+    assert answer.status_code == 404
+    assert "Essex County Council policy keeps no register" in answer.json()["detail"]
