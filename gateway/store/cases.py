@@ -32,6 +32,15 @@ class CaseFilter(msgspec.Struct, kw_only=True, frozen=True):
     opened_to: dt.datetime | None = None
 
 
+# Built once: every timeline entry runs it, and building a statement costs more than running it.
+_NEXT_SEQ = (
+    cases.update()
+    .where(cases.c.id == sa.bindparam("k_case"))
+    .values(last_seq=cases.c.last_seq + 1, updated_at=sa.bindparam("k_at"))
+    .returning(*cases.c)
+)
+
+
 class CaseRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self._connection = connection
@@ -123,12 +132,7 @@ class CaseRepository:
         the event: its outbound messages need the case, and reading it again costs a round
         trip on every timeline entry."""
         # Bumping last_seq locks the case row, so timeline numbers never collide or skip.
-        row = self._connection.execute(
-            cases.update()
-            .where(cases.c.id == case_id)
-            .values(last_seq=cases.c.last_seq + 1, updated_at=at)
-            .returning(*cases.c)
-        ).one()
+        row = self._connection.execute(_NEXT_SEQ, {"k_case": case_id, "k_at": at}).one()
         event = TimelineRepository(self._connection).append(
             child_id=row.child_id,
             case_id=case_id,

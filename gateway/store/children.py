@@ -13,6 +13,12 @@ from gateway.errors import Conflict
 from gateway.model.child import Child, ChildDetails, ChildIdentifiers, ChildName, IdentifierScheme
 from gateway.store.schema import children
 
+# Built once per identifier: every notice and registration looks children up.
+_FIND = {
+    scheme: sa.select(children).where(children.c[scheme] == sa.bindparam("k_value"))
+    for scheme in ("upn", "nhs_number", "mosaic_person_id", "uln")
+}
+
 
 class ChildRepository:
     def __init__(self, connection: sa.Connection) -> None:
@@ -63,9 +69,7 @@ class ChildRepository:
         return None if row is None else _child(row._mapping)
 
     def find(self, scheme: IdentifierScheme, value: str) -> Child | None:
-        row = self._connection.execute(
-            sa.select(children).where(children.c[scheme] == value)
-        ).first()
+        row = self._connection.execute(_FIND[scheme], {"k_value": value}).first()
         return None if row is None else _child(row._mapping)
 
     def set_mosaic_person(self, child_id: str, person_id: str, now: dt.datetime) -> None:

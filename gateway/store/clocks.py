@@ -12,13 +12,20 @@ from gateway.model.clock import Clock
 from gateway.store.rows import plain
 from gateway.store.schema import clocks
 
+# Built once: every timeline entry looks up the case's live clocks.
+_LIVE_FOR_CASE = (
+    sa.select(clocks)
+    .where(clocks.c.case_id == sa.bindparam("k_case"), clocks.c.state.in_(("running", "paused")))
+    .order_by(clocks.c.started_at)
+)
+
 
 class ClockRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self._connection = connection
 
     def add(self, clock: Clock) -> None:
-        self._connection.execute(clocks.insert().values(**msgspec.structs.asdict(clock)))
+        self._connection.execute(clocks.insert(), msgspec.structs.asdict(clock))
 
     def update(self, clock: Clock) -> None:
         values = msgspec.structs.asdict(clock)
@@ -51,11 +58,7 @@ class ClockRepository:
         return None if row is None else _clock(plain(row))
 
     def live_for_case(self, case_id: str) -> list[Clock]:
-        rows = self._connection.execute(
-            sa.select(clocks)
-            .where(clocks.c.case_id == case_id, clocks.c.state.in_(("running", "paused")))
-            .order_by(clocks.c.started_at)
-        )
+        rows = self._connection.execute(_LIVE_FOR_CASE, {"k_case": case_id})
         return [_clock(plain(r)) for r in rows]
 
     def running_due_before(self, moment: dt.datetime) -> list[Clock]:

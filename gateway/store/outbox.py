@@ -56,6 +56,15 @@ class DeliveryFilter(msgspec.Struct, kw_only=True, frozen=True):
     child_id: str | None = None
 
 
+# Built once per dialect: every timeline entry enqueues, and building costs more than running.
+_ENQUEUE = {
+    name: dialect.insert(outbox)
+    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    .returning(outbox.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+
 class OutboxRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self._connection = connection
@@ -65,6 +74,7 @@ class OutboxRepository:
 
     def enqueue(self, messages: Iterable[OutboundMessage], now: dt.datetime) -> int:
         """Add messages; one whose idempotency key is known already is left as it is."""
+        messages = list(messages)  # read twice below
         rows = [
             {
                 "id": new_id(),
@@ -99,13 +109,7 @@ class OutboxRepository:
             top = self._connection.execute(sa.select(sa.func.max(outbox.c.position))).scalar()
             for offset, row in enumerate(rows, start=1):
                 row["position"] = (top or 0) + offset
-        insert = (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(outbox)
-        added = self._connection.execute(
-            insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
-                outbox.c.id
-            ),
-            rows,
-        )
+        added = self._connection.execute(_ENQUEUE[self._dialect], rows)
         return len(added.all())
 
     def claim(
