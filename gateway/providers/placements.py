@@ -122,20 +122,7 @@ def end(store: Store, placement_id: str, ending: PlacementEnd, caller: Client) -
         case = uow.cases.get(ended.case_id)
         record_entry(uow, case, caller, description[:200], ActionRecorded(action=action))
         notice = {"placement": msgspec.to_builtins(ended), "provider_name": name}
-        uow.outbox.enqueue(
-            [
-                OutboundMessage(
-                    destination=destination,
-                    kind="placement.ended",
-                    idempotency_key=f"{destination}:placement-ended:{ended.id}",
-                    payload=notice,
-                    case_id=ended.case_id,
-                    child_id=ended.child_id,
-                )
-                for destination in ("provider", "school")
-            ],
-            uow.now,
-        )
+        _tell_provider_and_school(uow, ended, "placement.ended", notice)
         return ended
 
 
@@ -165,15 +152,23 @@ def _record(
         "safeguarding_contact": provider.safeguarding_contact,
         "pupil": _pupil(uow, case.child_id),
     }
+    _tell_provider_and_school(uow, placement, "placement.notice", notice)
+
+
+def _tell_provider_and_school(
+    uow: UnitOfWork, placement: Placement, kind: str, notice: dict[str, object]
+) -> None:
+    """The same notice to the provider and to the school that keeps the pupil on roll, once
+    each whatever retries follow (the key names the placement and what happened to it)."""
     uow.outbox.enqueue(
         [
             OutboundMessage(
                 destination=destination,
-                kind="placement.notice",
-                idempotency_key=f"{destination}:placement:{placement.id}",
+                kind=kind,
+                idempotency_key=f"{destination}:{kind}:{placement.id}",
                 payload=notice,
-                case_id=case.id,
-                child_id=case.child_id,
+                case_id=placement.case_id,
+                child_id=placement.child_id,
             )
             for destination in ("provider", "school")
         ],
