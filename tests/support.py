@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 from gateway.model.child import ChildDetails, ChildIdentifiers, ChildName
+from gateway.model.client import Client
 from gateway.model.identifiers import UPN_ALPHABET, upn_check_letter
 
 START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
@@ -57,6 +58,16 @@ def child_details(serial: int = 1, **overrides: Any) -> ChildDetails:
     return ChildDetails(**fields)
 
 
+def officer(name: str = "officer", client_id: str = "officer") -> Client:
+    """A caller with cases:write, for tests that drive the services directly (no token)."""
+    return Client(
+        id=client_id,
+        name=name,
+        scopes=("cases:write",),
+        created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
+
+
 def child_json(serial: int = 1, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "identifiers": {"upn": make_upn(serial), "nhs_number": make_nhs_number(serial)},
@@ -69,4 +80,12 @@ def child_json(serial: int = 1, **overrides: Any) -> dict[str, Any]:
     return body
 
 
-__all__ = ["START", "UPN_ALPHABET", "ManualClock", "child_details", "child_json", "make_upn"]
+__all__ = [
+    "START",
+    "UPN_ALPHABET",
+    "ManualClock",
+    "child_details",
+    "child_json",
+    "make_upn",
+    "officer",
+]

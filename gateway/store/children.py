@@ -4,6 +4,7 @@ them is one indexed query."""
 from __future__ import annotations
 
 import datetime as dt
+import typing
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from gateway.store.schema import children
 # Built once per identifier: every notice and registration looks children up.
 _FIND = {
     scheme: sa.select(children).where(children.c[scheme] == sa.bindparam("k_value"))
-    for scheme in ("upn", "nhs_number", "mosaic_person_id", "uln")
+    for scheme in typing.get_args(IdentifierScheme)
 }
 
 

@@ -17,7 +17,6 @@ from gateway.app import create_app
 from gateway.cases import service
 from gateway.delivery.worker import Worker
 from gateway.model.case import NewCase
-from gateway.model.client import Client
 from gateway.observability.metrics import StoreCollector
 from gateway.rules.pack import load_pack
 from gateway.settings import Settings
@@ -27,14 +26,9 @@ from tests.api.conftest import Api
 from tests.api.test_attendance_api import post_feed
 from tests.api.test_cases_api import open_case, register_child
 from tests.attendance_support import SCHOOL, school_days
-from tests.support import ManualClock, child_details, make_upn
+from tests.support import ManualClock, child_details, make_upn, officer
 
-OFFICER = Client(
-    id="officer",
-    name="officer",
-    scopes=("cases:write",),
-    created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-)
+OFFICER = officer()
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from gateway.delivery.retry_policy import RetryPolicy
 from gateway.delivery.worker import Worker
 from gateway.model.case import NewCase
 from gateway.model.child import Child
-from gateway.model.client import Client
 from gateway.model.events import Action
 from gateway.rules.pack import load_pack
 from gateway.store import Store
@@ -29,16 +28,11 @@ from gateway.store.engine import make_engine
 from gateway.store.outbox import DeliveryFilter
 from gateway.store.schema import outbox
 from simulators.mosaic import MosaicSimulator, running_mosaic
-from tests.support import ManualClock, child_details
+from tests.support import ManualClock, child_details, officer
 
 PACK = load_pack("lincolnshire")
 POLICY = RetryPolicy(max_attempts=5, base_seconds=60, cap_seconds=3600, jitter=0)
-OFFICER = Client(
-    id="officer-1",
-    name="panel officer",
-    scopes=("cases:write",),
-    created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-)
+OFFICER = officer("panel officer", "officer-1")
 
 
 @pytest.fixture

@@ -26,15 +26,10 @@ from gateway.store import Store
 from gateway.store.engine import make_engine
 from gateway.store.outbox import DeliveryFilter
 from simulators.nhs import NhsTeamSimulator, running_nhs_team
-from tests.support import ManualClock, child_details
+from tests.support import ManualClock, child_details, officer
 
 PACK = load_pack("sutton")
-OFFICER = Client(
-    id="officer-1",
-    name="SEN officer",
-    scopes=("cases:write",),
-    created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-)
+OFFICER = officer("SEN officer", "officer-1")
 POLICY = RetryPolicy(max_attempts=4, base_seconds=60, cap_seconds=600, jitter=0)
 
 

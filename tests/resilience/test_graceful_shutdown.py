@@ -18,7 +18,6 @@ import sqlalchemy as sa
 
 from gateway.cases import service
 from gateway.model.case import NewCase
-from gateway.model.client import Client
 from gateway.model.events import Action
 from gateway.rules.pack import load_pack
 from gateway.security.clients import create_client
@@ -28,15 +27,10 @@ from simulators.mosaic import MosaicSimulator, running_mosaic
 from tests.attendance_support import SCHOOL, csv_feed, pattern_rows, school_days
 from tests.conftest import _truncate
 from tests.resilience.processes import environment, free_port, serve, start, wait_for
-from tests.support import ManualClock, child_details, make_upn
+from tests.support import ManualClock, child_details, make_upn, officer
 
 PACK = load_pack("lincolnshire")
-OFFICER = Client(
-    id="officer",
-    name="officer",
-    scopes=("cases:write",),
-    created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-)
+OFFICER = officer()
 
 
 @pytest.mark.postgres

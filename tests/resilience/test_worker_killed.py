@@ -12,7 +12,6 @@ import sqlalchemy as sa
 
 from gateway.cases import service
 from gateway.model.case import NewCase
-from gateway.model.client import Client
 from gateway.model.events import Action
 from gateway.rules.pack import load_pack
 from gateway.store import Store, make_engine
@@ -20,15 +19,10 @@ from gateway.store.schema import outbox
 from simulators.mosaic import running_mosaic
 from tests.conftest import _truncate
 from tests.resilience.processes import environment, start, wait_for
-from tests.support import ManualClock, child_details
+from tests.support import ManualClock, child_details, officer
 
 PACK = load_pack("lincolnshire")
-OFFICER = Client(
-    id="officer",
-    name="officer",
-    scopes=("cases:write",),
-    created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-)
+OFFICER = officer()
 
 
 @pytest.mark.postgres
