@@ -88,6 +88,8 @@ class PortalFacts(msgspec.Struct, kw_only=True, frozen=True):
     # school URN | UPN | type | date submitted: the same school telling us the same thing about
     # the same child on the same day is one notification (a resubmitted form, a replayed hook).
     duplicate_key: str
+    # When the school submitted it: the authority's receipt, which its clocks run from.
+    submitted_at: dt.datetime
     exclusion_issued_at: dt.datetime | None = None
     exclusion_first_day: dt.date | None = None
     notice_received_at: dt.datetime | None = None
@@ -124,6 +126,7 @@ def to_canonical(n: PortalNotification) -> PortalFacts:
             source="portal",
         ),
         duplicate_key=duplicate_key(n),
+        submitted_at=n.submitted_at.astimezone(dt.UTC),
         exclusion_issued_at=issued_at,
         exclusion_first_day=n.exclusion.first_day if n.exclusion is not None else None,
         notice_received_at=n.submitted_at if issued_at is not None else None,

@@ -14,6 +14,7 @@ import datetime as dt
 
 import msgspec
 
+from gateway.cases.receipt import audit_if_backdated, received_moment
 from gateway.cases.service import record_entry
 from gateway.clock import new_id
 from gateway.errors import InvalidInput, NotFound
@@ -34,6 +35,7 @@ from gateway.store.cases import FINISHED
 from gateway.store.unit_of_work import Store, UnitOfWork
 
 ADVICE_WEEKS = 6
+ENDPOINT = "POST /api/v1/ehcna"
 # The action kinds the packs' advice clocks start and stop on (mappings/policies/sutton.toml).
 ACTION_PREFIX: dict[str, str] = {
     "health": "health",
@@ -58,6 +60,9 @@ def start_assessment(
             raise NotFound(f"no case {request.case_id}")
         if case.status in FINISHED:
             raise InvalidInput(f"case {case.id} is {case.status}", field="case_id")
+        child = uow.children.get(case.child_id)
+        assert child is not None, "a case's child is never deleted"
+        received = received_moment(request.received_at, uow.now, child)
         made = request_advice_in(
             uow,
             case,
@@ -66,7 +71,9 @@ def start_assessment(
             pack,
             health_performer=request.health_performer,
             reason=request.reason,
+            requested_at=received,
         )
+        audit_if_backdated(uow, caller, case.child_id, ENDPOINT, received)
         return AssessmentStarted(case_id=case.id, requests=made)
 
 
@@ -79,8 +86,11 @@ def request_advice_in(
     *,
     health_performer: str | None = None,
     reason: str = "Advice for an Education, Health and Care needs assessment",
+    requested_at: dt.datetime | None = None,
 ) -> list[AdviceRequest]:
-    """One request per adviser not already asked on this case (asking twice is a no-op)."""
+    """One request per adviser not already asked on this case (asking twice is a no-op).
+    Each is due six weeks from ``requested_at`` (default now), when the authority asked."""
+    asked = requested_at or uow.now
     already = {r.adviser: r for r in uow.advice.for_case(case.id) if r.status in OPEN_STATUSES}
     made: list[AdviceRequest] = []
     for adviser in advisers:
@@ -95,8 +105,8 @@ def request_advice_in(
             status="requested",
             performer=_performer(adviser, case, pack, health_performer),
             reason=reason,
-            requested_at=uow.now,
-            due_at=due_at("calendar_weeks", uow.now, ADVICE_WEEKS),
+            requested_at=asked,
+            due_at=due_at("calendar_weeks", asked, ADVICE_WEEKS),
         )
         problem = sharing_problem(uow, case.child_id) if adviser == "health" else None
         if problem is not None:
@@ -126,6 +136,7 @@ def send(
         f"{ADVISER_NAMES[request.adviser].capitalize()} advice requested from {who}, "
         f"due by {due:%A %-d %B %Y}",
         due_by=due,
+        clocks_at=request.requested_at,
     )
     if request.adviser == "health":
         uow.outbox.enqueue(
@@ -167,6 +178,7 @@ def note(
     what: str,
     description: str,
     due_by: dt.date | None = None,
+    clocks_at: dt.datetime | None = None,
 ) -> None:
     action = Action(
         kind=f"{ACTION_PREFIX[request.adviser]}_advice_{what}",
@@ -174,7 +186,7 @@ def note(
         actor=caller.name[:200],
         due_by=due_by,
     )
-    record_entry(uow, case, caller, description[:200], ActionRecorded(action=action))
+    record_entry(uow, case, caller, description[:200], ActionRecorded(action=action), clocks_at)
 
 
 def _performer(

@@ -8,6 +8,7 @@ import datetime as dt
 import msgspec
 
 from gateway.cases.lifecycle import lifecycle
+from gateway.cases.receipt import audit_if_backdated, received_moment
 from gateway.delivery.routes import messages_for
 from gateway.errors import InvalidInput, NotFound
 from gateway.model.case import Case, CasePage, CaseSummary, Decide, NewCase, StatusChange
@@ -40,30 +41,43 @@ SYSTEM = Client(
 )
 
 
+OPEN_CASE = "POST /api/v1/cases"
+
+
 def open_case(store: Store, new: NewCase, caller: Client, pack: PolicyPack | None = None) -> Case:
     """Open a case; unless the caller names a lead, the authority's pack routes it and the
-    decision (lead, panel, rule, policy reference, reason) is kept and put on the timeline."""
+    decision (lead, panel, rule, policy reference, reason) is kept and put on the timeline.
+    Its clocks run from ``received_at`` when the request reached the gateway late."""
     with store.unit_of_work() as uow:
         child = uow.children.get(new.child_id)
         if child is None:
             raise InvalidInput(f"no child {new.child_id}", field="child_id")
+        received = received_moment(new.received_at, uow.now, child)
         if new.school_urn is None and child.school_urn is not None:
             new = msgspec.structs.replace(new, school_urn=child.school_urn)
         decision = None
         if new.lead_team is None and pack is not None:
             decision = route(pack, routing_facts(new, child))
-        case = open_case_in(uow, new, caller, decision)
+        case = open_case_in(uow, new, caller, decision, received_at=received)
+        audit_if_backdated(uow, caller, child.id, OPEN_CASE, received)
         return _full(uow, case.id)
 
 
 def open_case_in(
-    uow: UnitOfWork, new: NewCase, caller: Client, decision: RoutingDecision | None
+    uow: UnitOfWork,
+    new: NewCase,
+    caller: Client,
+    decision: RoutingDecision | None,
+    received_at: dt.datetime | None = None,
 ) -> CaseSummary:
     """The case, its opening and its routing on the timeline, in the caller's unit of work
-    (an attendance concern opens cases inside the feed's)."""
-    case = uow.cases.add(new, lifecycle().initial, uow.now, decision)
+    (an attendance concern opens cases inside the feed's). The clocks its opening starts run
+    from ``received_at`` (default: now)."""
+    received = received_at or uow.now
+    case = uow.cases.add(new, lifecycle().initial, uow.now, decision, received_at=received)
     detail = CaseOpened(reason=new.reason, source=new.source, lead_team=case.lead_team)
-    _record(uow, case, caller, f"Case opened ({new.reason})", new.summary, detail)
+    summary = f"Case opened ({new.reason})"
+    _record(uow, case, caller, summary, new.summary, detail, clocks_at=received)
     if decision is not None:
         _record_routing(uow, case, decision)
     return case
@@ -214,20 +228,28 @@ def _record(
     summary: str,
     why: str | None,
     detail: EventDetail,
+    clocks_at: dt.datetime | None = None,
 ) -> Event:
+    """The entry, its outbox messages and the clocks it moves; ``clocks_at`` is when what it
+    records happened, when that is not now (a request received before it reached us)."""
     event, current = uow.cases.append_event_and_read(
         case.id, at=uow.now, actor=caller.name, summary=summary, why=why, detail=detail
     )
     uow.outbox.enqueue(messages_for(event, current), uow.now)
-    apply_tokens(uow, current, clock_engine.tokens_of(event))
+    apply_tokens(uow, current, clock_engine.tokens_of(event), clocks_at)
     return event
 
 
 def record_entry(
-    uow: UnitOfWork, case: CaseSummary, caller: Client, summary: str, detail: EventDetail
+    uow: UnitOfWork,
+    case: CaseSummary,
+    caller: Client,
+    summary: str,
+    detail: EventDetail,
+    clocks_at: dt.datetime | None = None,
 ) -> Event:
     """A timeline entry (and its outbox messages) written by another part of the gateway."""
-    return _record(uow, case, caller, summary, None, detail)
+    return _record(uow, case, caller, summary, None, detail, clocks_at)
 
 
 def apply_tokens(

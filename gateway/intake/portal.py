@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import msgspec
 import sqlalchemy as sa
 
+from gateway.cases.receipt import audit_if_backdated
 from gateway.cases.service import SYSTEM, apply_tokens, open_case_in, record_entry
 from gateway.clock import new_id
 from gateway.delivery.routes import messages_for
@@ -106,10 +107,15 @@ def receive_notification(
                 summary=f"{facts.summary}\n\n{facts.notes}"[:2000],
                 school_urn=facts.child.school_urn or child.school_urn,  # the notifying school
             )
-            opened = open_case_in(uow, new, caller, decision)
+            # Received when the school submitted it, not when the portal's hook reached us (a
+            # portal outage, a backlog); a portal clock a little ahead of ours is read as now.
+            received = min(facts.submitted_at, uow.now)
+            opened = open_case_in(uow, new, caller, decision, received_at=received)
             case_id = opened.id
             _exclusion_tokens(uow, opened, facts)
-            apply_tokens(uow, opened, [f"notification:{facts.routing.notification}"])
+            notified = [f"notification:{facts.routing.notification}"]
+            apply_tokens(uow, opened, notified, received, facts.routing)
+            audit_if_backdated(uow, caller, child.id, ENDPOINT, received)
         uow.connection.execute(
             portal_notifications.insert().values(
                 id=new_id(),

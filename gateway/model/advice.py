@@ -117,6 +117,9 @@ class AssessmentRequest(msgspec.Struct, kw_only=True, frozen=True, forbid_unknow
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)] = (
         "Advice for an Education, Health and Care needs assessment"
     )
+    # When the authority asked, if before now (a decision keyed later): each request is due
+    # six weeks from then (gateway/cases/receipt.py).
+    received_at: dt.datetime | None = None
 
 
 class AssessmentStarted(msgspec.Struct, kw_only=True, frozen=True):

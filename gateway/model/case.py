@@ -42,6 +42,9 @@ class NewCase(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=T
     lead_team: TeamCode | None = None
     school_urn: str | None = None
     circumstances: Circumstances | None = None
+    # When the authority received the request, if earlier than now (a paper referral keyed
+    # later, a backlog): its clocks start then (gateway/cases/receipt.py).
+    received_at: dt.datetime | None = None
 
     def __post_init__(self) -> None:
         if self.school_urn is not None and (problem := urn_problem(self.school_urn)):
@@ -72,6 +75,9 @@ class CaseSummary(msgspec.Struct, kw_only=True, frozen=True):
     summary: str
     panel: str | None = None
     routing: RoutingDecision | None = None
+    # When the authority received the request (its clocks run from here) and when the gateway
+    # opened the case; the same moment unless the request reached the gateway late.
+    received_at: dt.datetime
     opened_at: dt.datetime
     updated_at: dt.datetime
 

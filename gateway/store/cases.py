@@ -51,6 +51,7 @@ class CaseRepository:
         status: str,
         now: dt.datetime,
         routing: RoutingDecision | None = None,
+        received_at: dt.datetime | None = None,
     ) -> CaseSummary:
         case_id = new_id()
         row = self._connection.execute(
@@ -67,6 +68,7 @@ class CaseRepository:
                 school_urn=new.school_urn,
                 summary=new.summary,
                 opened_at=now,
+                received_at=received_at or now,
                 updated_at=now,
                 last_seq=0,
             )

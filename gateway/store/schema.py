@@ -82,6 +82,8 @@ cases = sa.Table(
     sa.Column("panel", sa.String(32)),
     sa.Column("routing", JSONDocument),
     sa.Column("opened_at", UTCDateTime, nullable=False),
+    # When the authority received the request; earlier than opened_at when it arrived late (0013).
+    sa.Column("received_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     # Each change bumps it; the next timeline entry takes this number.
     sa.Column("last_seq", sa.Integer, nullable=False),

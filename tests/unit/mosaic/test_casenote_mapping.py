@@ -61,6 +61,7 @@ def a_case(pack: PolicyPack = LINCS, **overrides: Any) -> CaseSummary:
         "summary": SUMMARY,
         "panel": routing.panel,
         "routing": routing,
+        "received_at": AT,
         "opened_at": AT,
         "updated_at": AT,
     }

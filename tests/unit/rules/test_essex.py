@@ -93,6 +93,7 @@ def test_a_medical_case_warns_never_to_refer_directly_to_a_provider(
     assert "Referrals must not be made directly to a provider" in decision.caution
 
 
+@pytest.mark.seeds
 def test_the_medical_caution_quotes_the_seed() -> None:
     assert normalise("Referrals must not be made directly to a provider") in seed_text(
         PACK.authority.seed
