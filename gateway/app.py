@@ -11,6 +11,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from adapters.mis.readers import mis_readers
+from adapters.mis.roll_returns import additions_reader, deletions_reader
 from adapters.portal.reader import read_notification
 from gateway import __version__
 from gateway.api.advice import AdviceController, AssessmentController, SharingController
@@ -34,6 +35,7 @@ from gateway.api.problems import exception_handlers
 from gateway.api.providers import PlacementController, ProviderController
 from gateway.api.reports import ReportController
 from gateway.api.request_context import RequestContextMiddleware, add_request_id_header
+from gateway.api.roll import RollController
 from gateway.api.sla import CaseClockController, ClockController
 from gateway.intake.ports import FeedReader
 from gateway.logs import configure_logging
@@ -58,6 +60,7 @@ API_ROUTES = [
     FeedController,
     PanelController,
     PortalController,
+    RollController,
     PlacementController,
     ProviderController,
     ClockController,
@@ -125,6 +128,7 @@ def create_app(
                 "pack": pack,
                 "feed_readers": feed_readers if feed_readers is not None else mis_readers(),
                 "portal_reader": read_notification,
+                "roll_readers": {"deletions": deletions_reader, "additions": additions_reader},
                 "auth_throttle": FailureThrottle(settings.auth_failures_per_minute, 60.0),
             }
         ),

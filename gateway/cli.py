@@ -199,6 +199,7 @@ def _escalations(settings: Settings, store: Store, stop: threading.Event) -> Non
     import structlog
 
     from gateway.logs import error_fields
+    from gateway.roll.off_roll import review_off_roll
     from gateway.sla.escalation import escalate
 
     log = structlog.get_logger("gateway.sla")
@@ -207,6 +208,10 @@ def _escalations(settings: Settings, store: Store, stop: threading.Event) -> Non
             soon, breached = escalate(store, settings.clock_due_soon_working_days)
             if soon or breached:
                 log.info("clock escalations", due_soon=soon, breached=breached)
+            # Children off roll: the pack's thresholds in school days (001 1.4: 60 days).
+            rerouted = review_off_roll(store)
+            if rerouted:
+                log.info("off-roll enquiries routed again", cases=rerouted)
         except Exception as exc:
             log.error("clock escalation failed", **error_fields(exc))
         stop.wait(settings.escalation_every_seconds)
@@ -466,6 +471,20 @@ def policy_check(names: tuple[str, ...]) -> None:
             f"{len(pack.routes)} routes, {len(pack.concern_routes)} concern routes, "
             f"{len(pack.outcomes)} outcomes"
         )
+
+
+@policy.command("facts")
+@click.option("--out", type=click.Path(dir_okay=False), help="write to a file (Markdown)")
+def policy_facts(out: str | None) -> None:
+    """Every fact the packs' rules read, the rules reading it, and the doors it comes through."""
+    from gateway.rules.facts import facts_table
+    from gateway.rules.pack import available_packs, load_pack
+
+    table = facts_table([load_pack(name) for name in available_packs()])
+    if out is None:
+        click.echo(table, nl=False)
+    else:
+        pathlib.Path(out).write_text(table, "utf-8")
 
 
 @main.group()

@@ -222,26 +222,34 @@ def case_opened(
     routing = case.routing if case else None
     panel = routing.panel if routing else (case.panel if case else None)
     summary = case.summary if case else event.why
+    enquiry = case is not None and case.kind == "cme_enquiry"
+    what = (
+        f"Enquiry opened into a possible child missing education, notified by "
+        f"{_source(detail.source)} (Education Act 1996 s.436A)."
+        if enquiry
+        else f"Section 19 request received from {_source(detail.source)}, by reason of "
+        f"{_REASONS.get(detail.reason, detail.reason)} (Education Act 1996 s.19)."
+    )
     lines = [
-        _line(
-            "What happened",
-            f"Section 19 request received from {_source(detail.source)}, by reason of "
-            f"{_REASONS.get(detail.reason, detail.reason)} (Education Act 1996 s.19).",
-        ),
+        _line("What happened", what),
         _line("When", _moment(event.at)),
         _line("Recorded by", event.actor),
         _line("Why this lead", routing.reason if routing else None),
         _line("Caution", routing.caution if routing else None),
         _line("Policy", _policy(routing.rule_id, routing.policy_ref) if routing else None),
         _line("Next step", f"Considered by the {_panel(panel, pack)}" if panel else None),
-        _line("Timescales", "; ".join(_opening_clocks(detail.reason, pack)) or None),
+        _line("Timescales", "; ".join(_opening_clocks(detail.reason, pack, enquiry)) or None),
         _line("School", f"URN {case.school_urn}" if case and case.school_urn else None),
         *_case_lines(event, case, pack, lead),
         *_block("Referral summary", summary, SUMMARY_LIMIT),
     ]
     return Draft(
         casenote_type="EDUCATION_REFERRAL",
-        subject=f"Section 19 request opened: {detail.reason} — lead {lead or 'not yet decided'}",
+        subject=(
+            f"Children missing education enquiry opened — lead {lead or 'not yet decided'}"
+            if enquiry
+            else f"Section 19 request opened: {detail.reason} — lead {lead or 'not yet decided'}"
+        ),
         lines=_present(lines),
         author_team=lead,
     )
@@ -518,9 +526,10 @@ def _next_step(outcome: Outcome, at: dt.datetime) -> str:
     return f"{outcome.next_step}, by {_day(by)}"
 
 
-def _opening_clocks(reason: str, pack: PolicyPack | None) -> list[str]:
-    """The pack's timescales every case of this reason starts with; clocks that depend on
-    other facts (an EHC plan, a permanent exclusion) get their own note when they start."""
+def _opening_clocks(reason: str, pack: PolicyPack | None, enquiry: bool = False) -> list[str]:
+    """The pack's timescales every case of this reason (or every CME enquiry) starts with;
+    clocks that depend on other facts (an EHC plan, a permanent exclusion) get their own note
+    when they start."""
     if pack is None:
         return []
     return [
@@ -528,7 +537,8 @@ def _opening_clocks(reason: str, pack: PolicyPack | None) -> list[str]:
         for clock in pack.clocks
         if "case_opened" in clock.starts_on
         and clock.when.reason in (None, reason)
-        and msgspec.structs.replace(clock.when, reason=None) == Conditions()
+        and clock.when.off_roll in (None, enquiry)
+        and msgspec.structs.replace(clock.when, reason=None, off_roll=None) == Conditions()
     ]
 
 

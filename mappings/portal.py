@@ -17,8 +17,9 @@ import msgspec
 from adapters.portal.notification import PortalNotification
 from gateway.model.case import CaseReason, CaseSource
 from gateway.model.child import ChildDetails, ChildIdentifiers, ChildName, EhcpStatus
+from gateway.model.routing import NotificationType
 from gateway.rules.engine import RoutingFacts
-from gateway.rules.pack import ExclusionKind, NotificationType
+from gateway.rules.pack import ExclusionKind
 
 # The s.19 ground each type stands for when the notifier states none. Attendance, part-time
 # timetable and plain Section 19 notifications are "otherwise" until someone says why; an
@@ -123,6 +124,7 @@ def to_canonical(n: PortalNotification) -> PortalFacts:
             open_to_social_care=n.open_to_social_care,
             notification=n.type,
             illness_days=n.illness.days_absent if n.illness is not None else None,
+            illness_consecutive=n.illness.consecutive if n.illness is not None else None,
             source="portal",
         ),
         duplicate_key=duplicate_key(n),

@@ -59,15 +59,34 @@ def read_ctf(stream: BinaryIO) -> Iterator[CtfRecord]:
     Locators: "Pupil[i]" and "Pupil[i]/Attendance/YearData[j]" (1-based), a mark's
     "Pupil[i]/Attendance/YearData[j]/AttendanceMarks@YYYY-MM-DD".
     """
-    return _records(
+    return _records(ctf_elements(stream))
+
+
+def _records(elements: Iterator[tuple[int, etree._Element]]) -> Iterator[CtfRecord]:
+    header: FeedHeader | None = None
+    for number, element in elements:
+        if number == 0:
+            header = _feed_header(element)
+            yield header
+        else:
+            assert header is not None, "ctf_elements yields the Header first"
+            yield from _pupil_records(element, number, header)
+
+
+def ctf_elements(stream: BinaryIO) -> Iterator[tuple[int, etree._Element]]:
+    """The CTF's Header as (0, element), then each Pupil as (its 1-based number, element),
+    streamed: each is cleared once the caller has read it. Every CTF reader (attendance,
+    leavers) goes through here, so each refuses a DTD and a document that is not a CTF alike.
+    A DTD in the prolog is refused now, before the first element is asked for."""
+    return _elements(
         etree.iterparse(
             _PrologGuard(stream), events=("end",), tag=("Header", "Pupil"), **_PARSER_OPTIONS
         )
     )
 
 
-def _records(events: etree.iterparse) -> Iterator[CtfRecord]:
-    header: FeedHeader | None = None
+def _elements(events: etree.iterparse) -> Iterator[tuple[int, etree._Element]]:
+    seen_header = False
     pupils = 0
     checked = False
     try:
@@ -77,16 +96,16 @@ def _records(events: etree.iterparse) -> Iterator[CtfRecord]:
                 checked = True
             parent = element.getparent()
             if element.tag == "Header" and parent is not None and parent.getparent() is None:
-                if header is None:
-                    header = _feed_header(element)
-                    yield header
+                if not seen_header:
+                    seen_header = True
+                    yield 0, element
             elif element.tag == "Pupil" and parent is not None and parent.tag == "CTFpupilData":
-                if header is None:
+                if not seen_header:
                     raise MalformedFeed(
                         "a Pupil comes before the Header", f"line {element.sourceline}"
                     )
                 pupils += 1
-                yield from _pupil_records(element, pupils, header)
+                yield pupils, element
             else:
                 continue
             element.clear()
@@ -97,7 +116,7 @@ def _records(events: etree.iterparse) -> Iterator[CtfRecord]:
         message = re.sub(r", line \d+, column \d+$", "", error.msg or "not well-formed XML")
         raise MalformedFeed(message, f"line {max(line, 1)}, column {max(column, 1)}") from None
     _check_document(events.root.getroottree())
-    if header is None:
+    if not seen_header:
         raise MalformedFeed("the CTF has no CTfile/Header", "end of document")
 
 
@@ -115,27 +134,27 @@ def _check_document(tree: etree._ElementTree) -> None:
 
 def _feed_header(header: etree._Element) -> FeedHeader:
     return FeedHeader(
-        school_urn=_text(header, "SourceSchool/URN"),
-        la_code=_text(header, "SourceSchool/LEA"),
-        estab=_text(header, "SourceSchool/Estab"),
-        academic_year=_text(header, "SourceSchool/AcademicYear"),
-        ctf_version=_text(header, "CTFversion"),
-        supplier=_text(header, "SupplierID"),
+        school_urn=text_of(header, "SourceSchool/URN"),
+        la_code=text_of(header, "SourceSchool/LEA"),
+        estab=text_of(header, "SourceSchool/Estab"),
+        academic_year=text_of(header, "SourceSchool/AcademicYear"),
+        ctf_version=text_of(header, "CTFversion"),
+        supplier=text_of(header, "SupplierID"),
     )
 
 
 def _pupil_records(pupil: etree._Element, number: int, header: FeedHeader) -> list[CtfRecord]:
     """A pupil's records as one list: one generator level per mark is the reader's main cost."""
     where = f"Pupil[{number}]"
-    upn = _text(pupil, "UPN") or ""
+    upn = text_of(pupil, "UPN") or ""
     records: list[CtfRecord] = [
         PupilIdentity(
             locator=where,
             upn=upn,
-            surname=_text(pupil, "Surname"),
-            forename=_text(pupil, "Forename"),
-            date_of_birth=_text(pupil, "DOB"),
-            sex=_text(pupil, "Sex") or _text(pupil, "Gender"),  # Gender in files before Sex
+            surname=text_of(pupil, "Surname"),
+            forename=text_of(pupil, "Forename"),
+            date_of_birth=text_of(pupil, "DOB"),
+            sex=text_of(pupil, "Sex") or text_of(pupil, "Gender"),  # Gender in files before Sex
         )
     ]
     for index, year in enumerate(pupil.iterfind("Attendance/YearData"), start=1):
@@ -146,13 +165,13 @@ def _pupil_records(pupil: etree._Element, number: int, header: FeedHeader) -> li
 def _year_records(
     year: etree._Element, where: str, upn: str, header: FeedHeader
 ) -> list[YearTotals | RawMark]:
-    school_urn = _school_urn(_text(year, "LEA"), _text(year, "Estab"), header)
-    start = _text(year, "AttendSessions/AttendanceStartDate")
+    school_urn = _school_urn(text_of(year, "LEA"), text_of(year, "Estab"), header)
+    start = text_of(year, "AttendSessions/AttendanceStartDate")
     totals = YearTotals(
         locator=where,
         upn=upn,
         school_urn=school_urn,
-        academic_year=_text(year, "Year") or "",
+        academic_year=text_of(year, "Year") or "",
         sessions_possible=_count(year, "SessionsPossible"),
         sessions_authorised=_count(year, "SessionsAuthorised"),
         sessions_attended=_count(year, "SessionsAttended"),
@@ -190,7 +209,7 @@ def _expand(marks: str, start: str, prefix: str, upn: str, school_urn: str) -> l
     filler = NO_SESSION_FILLER
     return [
         RawMark(
-            locator=prefix + (date := _date_text(ordinal + day)),
+            locator=prefix + (date := _datetext_of(ordinal + day)),
             school_urn=school_urn,
             upn=upn,
             date=date,
@@ -203,7 +222,7 @@ def _expand(marks: str, start: str, prefix: str, upn: str, school_urn: str) -> l
 
 
 @lru_cache(maxsize=4096)
-def _date_text(ordinal: int) -> str:
+def _datetext_of(ordinal: int) -> str:
     return dt.date.fromordinal(ordinal).isoformat()
 
 
@@ -216,7 +235,8 @@ def _iso_date(text: str) -> dt.date | None:
         return None
 
 
-def _text(element: etree._Element, path: str) -> str | None:
+def text_of(element: etree._Element, path: str) -> str | None:
+    """The stripped text at ``path``; None when absent or blank."""
     value = element.findtext(path)
     if value is None:
         return None
@@ -224,7 +244,7 @@ def _text(element: etree._Element, path: str) -> str | None:
 
 
 def _count(element: etree._Element, path: str) -> int | None:
-    value = _text(element, path)
+    value = text_of(element, path)
     return int(value) if value is not None and value.isascii() and value.isdigit() else None
 
 

@@ -30,7 +30,7 @@ from jsonschema import Draft202012Validator, FormatChecker  # type: ignore[impor
 
 from gateway.model.child import EhcpStatus
 from gateway.model.identifiers import nhs_number_problem, upn_problem
-from gateway.rules.pack import NotificationType
+from gateway.model.routing import NotificationType
 
 SCHEMA_PATH = Path(__file__).parents[2] / "contracts" / "portal" / "notification.schema.json"
 

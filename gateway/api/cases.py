@@ -12,14 +12,17 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from gateway import cases
 from gateway.api.auth import scoped
 from gateway.api.deps import ClientRequest, endpoint_of
+from gateway.cases.nomination import nominate
 from gateway.errors import InvalidInput
 from gateway.model.case import (
     Case,
+    CaseKind,
     CasePage,
     CaseReason,
     CaseStatus,
     Decide,
     NewCase,
+    Nominate,
     StatusChange,
 )
 from gateway.model.events import Action, Event
@@ -49,6 +52,7 @@ class CaseController(Controller):
         self,
         request: ClientRequest,
         store: NamedDependency[Store],
+        kind: FromQuery[CaseKind | None] = None,
         status: FromQuery[CaseStatus | None] = None,
         reason: FromQuery[CaseReason | None] = None,
         lead_team: Annotated[str | None, QueryParameter(max_length=32)] = None,
@@ -60,6 +64,7 @@ class CaseController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> CasePage:
         where = CaseFilter(
+            kind=kind,
             status=status,
             reason=reason,
             lead_team=lead_team,
@@ -125,6 +130,25 @@ class CaseController(Controller):
         """A panel's outcome, from the authority's list (e.g. agreed, not agreed at this
         time): the case moves, the decision and any follow-up land on its timeline."""
         return cases.decide(store, case_id, data, request.user, pack)
+
+    @post(
+        "/{case_id:str}/nominations",
+        operation_id="nominate_case_to_panel",
+        status_code=200,
+        sync_to_thread=True,
+        **scoped("cases:write"),
+    )
+    def nominate(
+        self,
+        request: ClientRequest,
+        store: NamedDependency[Store],
+        pack: NamedDependency[PolicyPack],
+        case_id: FromPath[str],
+        data: JSONBody[Nominate],
+    ) -> Case:
+        """Raise the case on a panel's agenda, where the authority's policy has officers do so
+        (Worcestershire's CCAS panel, Lancashire's CME panel); nominating it again is a no-op."""
+        return nominate(store, case_id, data, request.user, pack)
 
     @get(
         "/{case_id:str}/timeline",

@@ -7,11 +7,20 @@ import datetime as dt
 
 import msgspec
 
+from gateway.attendance.thresholds import load_thresholds
 from gateway.cases.lifecycle import lifecycle
 from gateway.cases.receipt import audit_if_backdated, received_moment
 from gateway.delivery.routes import messages_for
 from gateway.errors import InvalidInput, NotFound
-from gateway.model.case import Case, CasePage, CaseSummary, Decide, NewCase, StatusChange
+from gateway.model.case import (
+    Case,
+    CaseKind,
+    CasePage,
+    CaseSummary,
+    Decide,
+    NewCase,
+    StatusChange,
+)
 from gateway.model.child import Child
 from gateway.model.client import ALL_SCOPES, Client
 from gateway.model.events import (
@@ -53,6 +62,7 @@ def open_case(store: Store, new: NewCase, caller: Client, pack: PolicyPack | Non
         if child is None:
             raise InvalidInput(f"no child {new.child_id}", field="child_id")
         received = received_moment(new.received_at, uow.now, child)
+        _check_circumstances(new.circumstances, child)
         if new.school_urn is None and child.school_urn is not None:
             new = msgspec.structs.replace(new, school_urn=child.school_urn)
         decision = None
@@ -60,7 +70,7 @@ def open_case(store: Store, new: NewCase, caller: Client, pack: PolicyPack | Non
             decision = route(pack, routing_facts(new, child))
         case = open_case_in(uow, new, caller, decision, received_at=received)
         audit_if_backdated(uow, caller, child.id, OPEN_CASE, received)
-        return _full(uow, case.id)
+        return full_case(uow, case.id)
 
 
 def open_case_in(
@@ -69,17 +79,27 @@ def open_case_in(
     caller: Client,
     decision: RoutingDecision | None,
     received_at: dt.datetime | None = None,
+    kind: CaseKind = "section19",
+    off_roll_since: dt.date | None = None,
 ) -> CaseSummary:
     """The case, its opening and its routing on the timeline, in the caller's unit of work
     (an attendance concern opens cases inside the feed's). The clocks its opening starts run
     from ``received_at`` (default: now)."""
     received = received_at or uow.now
-    case = uow.cases.add(new, lifecycle().initial, uow.now, decision, received_at=received)
+    case = uow.cases.add(
+        new,
+        lifecycle().initial,
+        uow.now,
+        decision,
+        received_at=received,
+        kind=kind,
+        off_roll_since=off_roll_since,
+    )
     detail = CaseOpened(reason=new.reason, source=new.source, lead_team=case.lead_team)
     summary = f"Case opened ({new.reason})"
     _record(uow, case, caller, summary, new.summary, detail, clocks_at=received)
     if decision is not None:
-        _record_routing(uow, case, decision)
+        record_routing(uow, case, decision)
     return case
 
 
@@ -134,7 +154,7 @@ def decide(store: Store, case_id: str, decision: Decide, caller: Client, pack: P
             from gateway.advice.requests import request_advice_in
 
             request_advice_in(uow, moved, list(outcome.requests_advice), caller, pack)
-        return _full(uow, case_id)
+        return full_case(uow, case_id)
 
 
 def routing_facts(new: NewCase, child: Child) -> RoutingFacts:
@@ -142,7 +162,7 @@ def routing_facts(new: NewCase, child: Child) -> RoutingFacts:
     return RoutingFacts(
         reason=new.reason,
         ehcp=child.ehcp_status == "issued",
-        ehcp_draft=child.ehcp_status == "draft",
+        ehcp_draft=child.ehcp_status == "draft" or c.ehcp_draft_decision,
         linked_to_send=c.linked_to_send,
         exclusion=c.exclusion,
         special_school=c.special_school,
@@ -150,11 +170,39 @@ def routing_facts(new: NewCase, child: Child) -> RoutingFacts:
         looked_after=child.looked_after,
         open_to_social_care=c.open_to_social_care,
         illness_days=c.illness_days,
+        illness_consecutive=c.illness_consecutive,
+        notification=c.notification,
+        concern=c.concern,
+        off_roll=c.off_roll,
+        school_days_off_roll=c.school_days_off_roll,
         source=new.source,
     )
 
 
-def _record_routing(uow: UnitOfWork, case: CaseSummary, decision: RoutingDecision) -> None:
+def _check_circumstances(c: Circumstances | None, child: Child) -> None:
+    """What the portal's contract refuses, refused here too: the same facts through either
+    door must be judged alike (gateway/rules/facts.py)."""
+    if c is None:
+        return
+    if c.concern is not None and c.concern not in {t.id for t in load_thresholds()}:
+        raise InvalidInput(
+            f"{c.concern!r} is not an attendance concern "
+            "(mappings/data/attendance_thresholds.toml)",
+            field="circumstances.concern",
+        )
+    has_plan = child.ehcp_status in ("draft", "issued") or c.ehcp_draft_decision
+    if c.notification == "ehcp_unable_to_attend" and not has_plan:
+        raise InvalidInput(
+            "ehcp_unable_to_attend is for a child with an EHC plan or a decision to issue a "
+            "draft (000 s.2): record the plan on the child, or say ehcp_draft_decision",
+            field="circumstances.notification",
+        )
+
+
+def record_routing(
+    uow: UnitOfWork, case: CaseSummary, decision: RoutingDecision, headline: str = "Routed"
+) -> None:
+    """The pack's routing decision on the timeline (and so in Mosaic), by the gateway."""
     panel = f"; heard by {decision.panel}" if decision.panel else ""
     caution = f" Caution: {decision.caution}" if decision.caution else ""
     recorded = Decision(
@@ -168,7 +216,7 @@ def _record_routing(uow: UnitOfWork, case: CaseSummary, decision: RoutingDecisio
         uow,
         case,
         SYSTEM,
-        f"Routed: {decision.lead_team} leads{panel}",
+        f"{headline}: {decision.lead_team} leads{panel}"[:200],
         decision.reason,
         DecisionRecorded(decision=recorded),
     )
@@ -185,7 +233,18 @@ def change_status(store: Store, case_id: str, change: StatusChange, caller: Clie
         detail = StatusChanged(from_status=case.status, to_status=change.status)
         summary = f"Status {case.status} → {change.status}"
         _record(uow, uow.cases.get(case_id), caller, summary, change.reason, detail)
-        return _full(uow, case_id)
+        return full_case(uow, case_id)
+
+
+def close_if_allowed(uow: UnitOfWork, case: CaseSummary, caller: Client, why: str) -> bool:
+    """Close the case when its lifecycle allows it from where it stands (an enquiry whose
+    child is back on roll); a case waiting on a panel is left for the panel to decide."""
+    if "closed" not in lifecycle().statuses[case.status].next:
+        return False
+    uow.cases.set_status(case.id, case.status, "closed", uow.now)
+    detail = StatusChanged(from_status=case.status, to_status="closed")
+    _record(uow, uow.cases.get(case.id), caller, f"Status {case.status} → closed", why, detail)
+    return True
 
 
 def record_action(store: Store, case_id: str, action: Action, caller: Client) -> Event:
@@ -199,7 +258,7 @@ def record_action(store: Store, case_id: str, action: Action, caller: Client) ->
 
 def read_case(store: Store, case_id: str, caller: Client, endpoint: str) -> Case:
     with store.unit_of_work() as uow:
-        case = _full(uow, case_id)
+        case = full_case(uow, case_id)
         uow.audit.record(caller, case.child_id, endpoint, "read", uow.now)
         return case
 
@@ -266,9 +325,9 @@ def apply_tokens(
         _record(uow, case, SYSTEM, f"Clock {change}: {clock.label}", None, detail)
 
 
-def _full(uow: UnitOfWork, case_id: str) -> Case:
+def full_case(uow: UnitOfWork, case_id: str) -> Case:
     summary = uow.cases.find(case_id)
     if summary is None:
         raise NotFound(f"no case {case_id}")
     fields = {name: getattr(summary, name) for name in CaseSummary.__struct_fields__}
-    return Case(**fields, timeline=uow.cases.timeline(case_id))
+    return Case(**fields, timeline=uow.cases.timeline(case_id), clocks=uow.clocks.for_case(case_id))

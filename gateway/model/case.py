@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from gateway.model.child import InvalidField
+from gateway.model.clock import Clock
 from gateway.model.events import Event
 from gateway.model.identifiers import urn_problem
 from gateway.model.routing import Circumstances, RoutingDecision
@@ -29,6 +30,9 @@ CaseStatus = Literal[
     "provision_arranged",
     "closed",
 ]
+# A Section 19 case, or an enquiry into a child missing education (Education Act 1996 s.436A)
+# opened when a school deleted a pupil from its roll with no known destination (gateway/roll).
+CaseKind = Literal["section19", "cme_enquiry"]
 TeamCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")]
 Summary = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 
@@ -64,6 +68,14 @@ class Decide(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tr
     reason: Summary
 
 
+class Nominate(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """An officer raises a case on a panel's agenda (000 s.5; 001 1.4 "at any time")."""
+
+    panel: TeamCode | None = None  # left out: the pack's one panel that takes nominations
+    nominated_by: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    reason: Summary
+
+
 class CaseSummary(msgspec.Struct, kw_only=True, frozen=True):
     id: str
     child_id: str
@@ -80,10 +92,14 @@ class CaseSummary(msgspec.Struct, kw_only=True, frozen=True):
     received_at: dt.datetime
     opened_at: dt.datetime
     updated_at: dt.datetime
+    kind: CaseKind = "section19"
+    off_roll_since: dt.date | None = None  # an enquiry's child: off roll since this date
 
 
 class Case(CaseSummary, kw_only=True, frozen=True):
     timeline: list[Event]
+    # The case's statutory clocks, running and ended, with their due moments.
+    clocks: list[Clock] = []
 
 
 class CasePage(msgspec.Struct, kw_only=True, frozen=True):

@@ -9,14 +9,8 @@ from __future__ import annotations
 import msgspec
 
 from gateway.model.case import CaseReason
-from gateway.model.routing import RoutingDecision
-from gateway.rules.pack import (
-    ConcernRoute,
-    Conditions,
-    ExclusionKind,
-    NotificationType,
-    PolicyPack,
-)
+from gateway.model.routing import NotificationType, RoutingDecision
+from gateway.rules.pack import ConcernRoute, Conditions, ExclusionKind, PolicyPack
 
 
 class RoutingFacts(msgspec.Struct, kw_only=True, frozen=True):
@@ -35,7 +29,18 @@ class RoutingFacts(msgspec.Struct, kw_only=True, frozen=True):
     notification: NotificationType | None = None
     concern: str | None = None
     illness_days: float | None = None
+    illness_consecutive: bool | None = None
+    # Not on any school's roll (a deletion with no destination), and for how many school days.
+    off_roll: bool = False
+    school_days_off_roll: int | None = None
     source: str | None = None
+
+
+# A condition on a figure: at least this much of the fact it names.
+AT_LEAST = {
+    "illness_days_at_least": "illness_days",
+    "school_days_off_roll_at_least": "school_days_off_roll",
+}
 
 
 def matches(when: Conditions, facts: RoutingFacts) -> bool:
@@ -43,8 +48,9 @@ def matches(when: Conditions, facts: RoutingFacts) -> bool:
         wanted = getattr(when, field)
         if wanted is None:
             continue
-        if field == "illness_days_at_least":
-            if facts.illness_days is None or facts.illness_days < wanted:
+        if field in AT_LEAST:
+            figure = getattr(facts, AT_LEAST[field])
+            if figure is None or figure < wanted:
                 return False
         elif getattr(facts, field) != wanted:
             return False

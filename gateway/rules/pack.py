@@ -23,23 +23,13 @@ import msgspec
 
 from gateway.model.case import CaseReason, CaseStatus
 from gateway.model.clock import Agency, CalendarKind
+from gateway.model.routing import NotificationType
 
 Code = Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")]
 RuleId = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_.-]{2,80}$")]
 Cite = Annotated[str, msgspec.Meta(min_length=8)]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday"]
 ExclusionKind = Literal["suspension", "permanent"]
-# Notification types of the Children's Services Portal (Worcestershire 000; contracts/portal).
-NotificationType = Literal[
-    "irregular_attendance",
-    "continuous_absence",
-    "illness",
-    "suspension",
-    "permanent_exclusion",
-    "part_time_timetable",
-    "section19_request",
-    "ehcp_unable_to_attend",
-]
 
 
 class PackError(ValueError):
@@ -70,6 +60,9 @@ class Panel(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tru
     members: list[Code] = []
     # How often a case on provision comes back to the panel (CCAS 12 weeks, Essex 6).
     review_every_weeks: int | None = None
+    # Where the policy has officers raise cases on the agenda themselves, the words that say
+    # so (000 s.5, 001 1.4); a panel without it hears only what the routes send it.
+    nominations: Cite | None = None
     cite: Cite
 
 
@@ -88,6 +81,9 @@ class Conditions(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_field
     notification: NotificationType | None = None
     concern: str | None = None
     illness_days_at_least: float | None = None
+    illness_consecutive: bool | None = None
+    off_roll: bool | None = None
+    school_days_off_roll_at_least: Annotated[int, msgspec.Meta(ge=1)] | None = None
     source: str | None = None
 
 

@@ -72,7 +72,7 @@ def on_event(
             ended.add(clock.kind)
     restarted = {c.kind for c, change in changes if change == "started"}
     running_kinds = ({c.kind for c in live} - ended) | restarted
-    facts = facts or RoutingFacts(reason=case.reason)
+    facts = facts or RoutingFacts(reason=case.reason, off_roll=case.kind == "cme_enquiry")
     for rule in pack.clocks:
         if (
             any(token in rule.starts_on for token in tokens)

@@ -23,6 +23,7 @@ FINISHED = ("closed", "not_agreed")
 
 
 class CaseFilter(msgspec.Struct, kw_only=True, frozen=True):
+    kind: str | None = None
     status: str | None = None
     reason: str | None = None
     lead_team: str | None = None
@@ -52,6 +53,8 @@ class CaseRepository:
         now: dt.datetime,
         routing: RoutingDecision | None = None,
         received_at: dt.datetime | None = None,
+        kind: str = "section19",
+        off_roll_since: dt.date | None = None,
     ) -> CaseSummary:
         case_id = new_id()
         row = self._connection.execute(
@@ -69,6 +72,8 @@ class CaseRepository:
                 summary=new.summary,
                 opened_at=now,
                 received_at=received_at or now,
+                kind=kind,
+                off_roll_since=off_roll_since,
                 updated_at=now,
                 last_seq=0,
             )
@@ -105,6 +110,26 @@ class CaseRepository:
         )
         if result.rowcount != 1:
             raise Conflict(f"case {case_id} changed while this request ran; read it again")
+
+    def set_panel(self, case_id: str, panel: str, now: dt.datetime) -> None:
+        """The panel that will hear the case (an officer's nomination, a threshold reached)."""
+        self._connection.execute(
+            cases.update().where(cases.c.id == case_id).values(panel=panel, updated_at=now)
+        )
+
+    def set_routing(self, case_id: str, routing: RoutingDecision, now: dt.datetime) -> None:
+        """A new routing decision once the facts moved on (days off roll reaching the pack's
+        threshold): lead, panel and the decision itself."""
+        self._connection.execute(
+            cases.update()
+            .where(cases.c.id == case_id)
+            .values(
+                lead_team=routing.lead_team,
+                panel=routing.panel,
+                routing=msgspec.to_builtins(routing),
+                updated_at=now,
+            )
+        )
 
     def append_event(
         self,
@@ -154,7 +179,7 @@ class CaseRepository:
         self, where: CaseFilter, cursor: str | None, limit: int
     ) -> tuple[list[CaseSummary], str | None]:
         query = sa.select(cases)
-        for column in ("status", "reason", "lead_team", "school_urn", "child_id"):
+        for column in ("kind", "status", "reason", "lead_team", "school_urn", "child_id"):
             value = getattr(where, column)
             if value is not None:
                 query = query.where(cases.c[column] == value)

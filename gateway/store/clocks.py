@@ -57,6 +57,15 @@ class ClockRepository:
         row = self._connection.execute(sa.select(clocks).where(clocks.c.id == clock_id)).first()
         return None if row is None else _clock(plain(row))
 
+    def for_case(self, case_id: str) -> list[Clock]:
+        """Every clock of the case, running or ended, in the order they started."""
+        rows = self._connection.execute(
+            sa.select(clocks)
+            .where(clocks.c.case_id == case_id)
+            .order_by(clocks.c.started_at, clocks.c.id)
+        )
+        return [_clock(plain(row)) for row in rows]
+
     def live_for_case(self, case_id: str) -> list[Clock]:
         rows = self._connection.execute(_LIVE_FOR_CASE, {"k_case": case_id})
         return [_clock(plain(r)) for r in rows]

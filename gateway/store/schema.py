@@ -84,6 +84,10 @@ cases = sa.Table(
     sa.Column("opened_at", UTCDateTime, nullable=False),
     # When the authority received the request; earlier than opened_at when it arrived late (0013).
     sa.Column("received_at", UTCDateTime, nullable=False),
+    # A Section 19 case, or an enquiry into a child missing education opened by a deletion
+    # from a school's roll, with the date the child went off roll (0014).
+    sa.Column("kind", sa.String(16), nullable=False, server_default="section19"),
+    sa.Column("off_roll_since", sa.Date),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     # Each change bumps it; the next timeline entry takes this number.
     sa.Column("last_seq", sa.Integer, nullable=False),
@@ -304,6 +308,27 @@ portal_notifications = sa.Table(
     sa.Column("received_at", UTCDateTime, nullable=False),
     sa.Column("exclusion_issued_at", UTCDateTime),
     sa.Column("notice_late", sa.Boolean, nullable=False),
+)
+
+# --- admission register returns (migration 0014) ---------------------------------------------
+
+roll_changes = sa.Table(
+    "roll_changes",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("child_id", Id, sa.ForeignKey("children.id"), nullable=False, index=True),
+    sa.Column("school_urn", sa.String(6), nullable=False),
+    sa.Column("change", sa.String(8), nullable=False),  # deletion | addition
+    sa.Column("on_date", sa.Date, nullable=False),
+    sa.Column("ground", sa.String(64)),
+    sa.Column("destination_urn", sa.String(6)),
+    sa.Column("archive_id", Id, sa.ForeignKey("inbound_archive.id"), nullable=False),
+    sa.Column("client_id", Id, nullable=False),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    # The enquiry a deletion opened; an addition closes the child's open ones.
+    sa.Column("case_id", Id, sa.ForeignKey("cases.id")),
+    # school | child | change | date: the same return again changes nothing.
+    sa.Column("return_key", sa.String(100), nullable=False, unique=True),
 )
 
 # --- statutory clocks (migration 0004) -------------------------------------------------------

@@ -174,7 +174,7 @@ def test_lead_teams_differ_between_packs_for_the_same_children(
     lincs, worcs = lincolnshire.run.leads, worcestershire.run.leads
     assert lincs.keys() == worcs.keys() == {r.key for r in script.ROLES}
     assert (lincs["I"].lead_team, lincs["I"].rule_id) == ("EWE", "lincs.otherwise.ewe")
-    assert (worcs["I"].lead_team, worcs["I"].rule_id) == ("CCAS", "worcs.ccas.panel")
+    assert (worcs["I"].lead_team, worcs["I"].rule_id) == ("CCAS", "worcs.request.panel")
     assert (lincs["F"].lead_team, worcs["F"].lead_team) == ("SEND", "SEND")
     assert (lincs["G"].lead_team, worcs["G"].lead_team) == ("PRT", "CCAS")
     # D's sixteen days of illness open a case in Lincolnshire only (its concern route).

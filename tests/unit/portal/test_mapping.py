@@ -29,7 +29,9 @@ def test_every_notification_type_has_a_reason() -> None:
 
 # The examples as the routing engine sees them (contracts/portal/examples/<name>.json).
 EXPECTED_ROUTING: dict[str, RoutingFacts] = {
-    "illness": RoutingFacts(reason="illness", notification="illness", illness_days=17.5),
+    "illness": RoutingFacts(
+        reason="illness", notification="illness", illness_days=17.5, illness_consecutive=True
+    ),
     "suspension": RoutingFacts(
         reason="exclusion",
         exclusion="suspension",
@@ -63,6 +65,7 @@ EXPECTED_ROUTING: dict[str, RoutingFacts] = {
         linked_to_send=True,
         notification="ehcp_unable_to_attend",
         illness_days=9.0,
+        illness_consecutive=True,
     ),
 }
 

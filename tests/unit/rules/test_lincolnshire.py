@@ -64,6 +64,13 @@ ROWS: list[tuple[str, dict[str, Any], str, str | None, str]] = [
         "lincs.exclusion.suspension",
     ),
     (
+        "deleted from a school's roll with no destination (CME): EWE",
+        {"reason": "otherwise", "off_roll": True, "ehcp": True},
+        "EWE",
+        None,
+        "lincs.cme.ewe",
+    ),
+    (
         "otherwise, return-to-school pathway: EWE",
         {"reason": "otherwise", "return_to_school_pathway": True},
         "EWE",
@@ -94,6 +101,7 @@ CITED = {
     "lincs.exclusion.special_school_ehcp": "permanently excluded from a special school",
     "lincs.exclusion.suspension": "known as suspensions",
     "lincs.exclusion.prt": "exclusion - PRT",
+    "lincs.cme.ewe": "We discharge this duty through our EWE team",
     "lincs.otherwise.ewe": "EWE team if return to school pathway",
     "lincs.otherwise.send": "otherwise - PRT, or SEND team if EHC plan",
     "lincs.otherwise.prt": "otherwise - PRT",

@@ -58,6 +58,11 @@ def _cites(pack: PolicyPack) -> list[tuple[str, str, bool]]:
     return [
         *((f"team {code}", team.cite, False) for code, team in pack.teams.items()),
         *((f"panel {code}", panel.cite, False) for code, panel in pack.panels.items()),
+        *(
+            (f"panel {code} nominations", panel.nominations, True)
+            for code, panel in pack.panels.items()
+            if panel.nominations is not None
+        ),
         *((rule.id, rule.cite, True) for rule in [*pack.routes, *pack.concern_routes]),
         *((f"outcome {outcome.id}", outcome.cite, False) for outcome in pack.outcomes),
     ]

@@ -52,39 +52,53 @@ ROWS: list[tuple[str, dict[str, Any], str, str | None, str]] = [
         "worcs.notification.ehcp_unable_to_attend",
     ),
     (
-        "irregular attendance notification from a school: CCAS Panel agenda",
+        "irregular attendance notification from a school: reviewed by CCAS, not yet on the agenda",
         {"reason": "otherwise", "notification": "irregular_attendance", "source": "school"},
         "CCAS",
-        "CCAS_PANEL",
-        "worcs.ccas.panel",
+        None,
+        "worcs.ccas.review",
     ),
     (
-        "continuous absence notification: CCAS Panel agenda",
+        "continuous absence notification: reviewed by CCAS",
         {"reason": "otherwise", "notification": "continuous_absence"},
         "CCAS",
-        "CCAS_PANEL",
-        "worcs.ccas.panel",
+        None,
+        "worcs.ccas.review",
     ),
     (
-        "illness, no EHCP: CCAS Panel agenda (replaces the Medical Education Team panel)",
+        "illness, no EHCP: reviewed by CCAS (the panel replaces the Medical Education Team panel)",
         {"reason": "illness", "notification": "illness", "illness_days": 30},
         "CCAS",
-        "CCAS_PANEL",
-        "worcs.ccas.panel",
+        None,
+        "worcs.ccas.review",
     ),
     (
-        "permanent exclusion, no EHCP: CCAS Panel agenda",
+        "permanent exclusion, no EHCP: reviewed by CCAS",
         {"reason": "exclusion", "exclusion": "permanent", "notification": "permanent_exclusion"},
         "CCAS",
-        "CCAS_PANEL",
-        "worcs.ccas.panel",
+        None,
+        "worcs.ccas.review",
     ),
     (
-        "request for support from a professional not working in a school: CCAS",
-        {"reason": "otherwise", "source": "health", "linked_to_send": True},
+        "a Section 19 request for support: on the CCAS Panel agenda",
+        {"reason": "illness", "notification": "section19_request", "source": "portal"},
         "CCAS",
         "CCAS_PANEL",
-        "worcs.ccas.panel",
+        "worcs.request.panel",
+    ),
+    (
+        "a request for support with an EHCP still goes to SEND",
+        {"reason": "otherwise", "notification": "section19_request", "ehcp": True},
+        "SEND",
+        None,
+        "worcs.ehcp.send",
+    ),
+    (
+        "a professional's email to the CCAS inbox, keyed by an officer: reviewed by CCAS",
+        {"reason": "otherwise", "source": "health", "linked_to_send": True},
+        "CCAS",
+        None,
+        "worcs.ccas.review",
     ),
 ]
 
@@ -109,7 +123,8 @@ CITED = {
     "worcs.ehcp.send": "will be automatically sent onto SEND services",
     "worcs.ehcp_draft.send": "or when the decision to issue a draft EHCP has been made",
     "worcs.notification.ehcp_unable_to_attend": "notifications should still be sent in via the",
-    "worcs.ccas.panel": "this is a notification only and not a referral",
+    "worcs.request.panel": "Requests for support should be accompanied by an",
+    "worcs.ccas.review": "Any notifications which require CCAS Panel consideration will be raised",
 }
 
 
@@ -118,6 +133,9 @@ def test_the_ccas_panel_meets_weekly_and_reviews_within_12_weeks() -> None:
     panel = PACK.panels["CCAS_PANEL"]
     assert (panel.meets, panel.weekday, panel.review_every_weeks) == ("weekly", None, 12)
     assert panel.members == ["CCAS"]
+    # Officers raise a reviewed notification on the agenda (000 s.5).
+    assert panel.nominations is not None
+    assert "will be raised on the agenda at CCAS Panel" in panel.nominations
 
 
 @pytest.mark.parametrize("concern", ["continuous_unexplained_absence", "persistent_absence"])

@@ -1,0 +1,1 @@
+"""Schools' admission-register returns and the enquiries into children missing education."""
