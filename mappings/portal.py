@@ -17,6 +17,7 @@ import msgspec
 from adapters.portal.notification import PortalNotification
 from gateway.model.case import CaseReason, CaseSource
 from gateway.model.child import ChildDetails, ChildIdentifiers, ChildName, EhcpStatus
+from gateway.model.roll import Pupil, RollDeletion
 from gateway.model.routing import NotificationType
 from gateway.rules.engine import RoutingFacts
 from gateway.rules.pack import ExclusionKind
@@ -34,6 +35,7 @@ REASON_BY_TYPE: dict[NotificationType, CaseReason] = {
     "part_time_timetable": "otherwise",
     "section19_request": "otherwise",
     "ehcp_unable_to_attend": "otherwise",
+    "deletion_from_roll": "otherwise",
 }
 # 003 "Section 19: by reason of exclusion": suspensions fall to the school's governing board,
 # permanent exclusions to the authority from the sixth school day; the packs route on which.
@@ -58,6 +60,7 @@ LABELS: dict[NotificationType, str] = {
     "part_time_timetable": "Part-time timetable",
     "section19_request": "Section 19 request",
     "ehcp_unable_to_attend": "EHC plan, unable to attend",
+    "deletion_from_roll": "Deletion from the admission register",
 }
 EHCP_WORDS: dict[EhcpStatus, str] = {
     "none": "no EHC plan",
@@ -91,6 +94,8 @@ class PortalFacts(msgspec.Struct, kw_only=True, frozen=True):
     duplicate_key: str
     # When the school submitted it: the authority's receipt, which its clocks run from.
     submitted_at: dt.datetime
+    # A deletion return sent through the portal: recorded as the MIS's would be (gateway/roll).
+    deletion: RollDeletion | None = None
     exclusion_issued_at: dt.datetime | None = None
     exclusion_first_day: dt.date | None = None
     notice_received_at: dt.datetime | None = None
@@ -129,10 +134,29 @@ def to_canonical(n: PortalNotification) -> PortalFacts:
         ),
         duplicate_key=duplicate_key(n),
         submitted_at=n.submitted_at.astimezone(dt.UTC),
+        deletion=_roll_deletion(n),
         exclusion_issued_at=issued_at,
         exclusion_first_day=n.exclusion.first_day if n.exclusion is not None else None,
         notice_received_at=n.submitted_at if issued_at is not None else None,
         notice_late=notice_late(n),
+    )
+
+
+def _roll_deletion(n: PortalNotification) -> RollDeletion | None:
+    d = n.deletion_from_roll
+    if d is None:
+        return None
+    return RollDeletion(
+        school_urn=n.school.urn,
+        pupil=Pupil(
+            upn=n.child.upn,
+            name=ChildName(given=n.child.given_name, family=n.child.family_name),
+            date_of_birth=n.child.date_of_birth,
+        ),
+        ground=d.ground,
+        deleted_on=d.deleted_on,
+        destination_urn=d.destination_urn,
+        notes=n.summary[:2000],
     )
 
 
@@ -243,6 +267,14 @@ def _section19_request(n: PortalNotification) -> str:
     return ", ".join(parts)
 
 
+def _deletion(n: PortalNotification) -> str:
+    if n.deletion_from_roll is None:
+        return ""
+    d = n.deletion_from_roll
+    where = f"to URN {d.destination_urn}" if d.destination_urn else "no destination school"
+    return f"ground {d.ground or 'not given'}, deleted {d.deleted_on.isoformat()}, {where}"
+
+
 def _no_figures(n: PortalNotification) -> str:
     return ""
 
@@ -257,6 +289,7 @@ FIGURES: dict[NotificationType, Callable[[PortalNotification], str]] = {
     "part_time_timetable": _part_time,
     "section19_request": _section19_request,
     "ehcp_unable_to_attend": _illness,  # illness details, when the child is absent through illness
+    "deletion_from_roll": _deletion,
 }
 
 

@@ -98,6 +98,12 @@ class Section19Request(msgspec.Struct, kw_only=True, frozen=True):
     early_help_assessment: bool | None = None
 
 
+class DeletionFromRoll(msgspec.Struct, kw_only=True, frozen=True):
+    ground: str | None
+    deleted_on: dt.date
+    destination_urn: str | None = None
+
+
 class PortalNotification(msgspec.Struct, kw_only=True, frozen=True):
     """One notification as the portal sent it; the type-specific section that the schema
     requires for ``type`` is present and the others are None."""
@@ -118,6 +124,7 @@ class PortalNotification(msgspec.Struct, kw_only=True, frozen=True):
     part_time_timetable: PartTimeTimetable | None = None
     continuous_absence: ContinuousAbsence | None = None
     section19_request: Section19Request | None = None
+    deletion_from_roll: DeletionFromRoll | None = None
 
 
 def parse_notification(body: bytes) -> PortalNotification:

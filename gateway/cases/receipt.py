@@ -39,7 +39,11 @@ def received_moment(
         raise InvalidInput(
             f"{moment.isoformat()} is in the future (it is now {arrival.isoformat()})", field=field
         )
-    if child.date_of_birth is not None and local_date(moment) < child.date_of_birth:
+    try:
+        day = local_date(moment)
+    except OverflowError as exc:
+        raise InvalidInput("the time is out of range", field=field) from exc
+    if child.date_of_birth is not None and day < child.date_of_birth:
         raise InvalidInput("is before the child's date of birth", field=field)
     return moment
 

@@ -65,10 +65,13 @@ def open_case(store: Store, new: NewCase, caller: Client, pack: PolicyPack | Non
         _check_circumstances(new.circumstances, child)
         if new.school_urn is None and child.school_urn is not None:
             new = msgspec.structs.replace(new, school_urn=child.school_urn)
+        facts = routing_facts(new, child)
         decision = None
         if new.lead_team is None and pack is not None:
-            decision = route(pack, routing_facts(new, child))
-        case = open_case_in(uow, new, caller, decision, received_at=received)
+            decision = route(pack, facts)
+        # The clocks read the same facts the routing did (an off-roll child starts no
+        # Section 19 request clock).
+        case = open_case_in(uow, new, caller, decision, received_at=received, facts=facts)
         audit_if_backdated(uow, caller, child.id, OPEN_CASE, received)
         return full_case(uow, case.id)
 
@@ -81,6 +84,7 @@ def open_case_in(
     received_at: dt.datetime | None = None,
     kind: CaseKind = "section19",
     off_roll_since: dt.date | None = None,
+    facts: RoutingFacts | None = None,
 ) -> CaseSummary:
     """The case, its opening and its routing on the timeline, in the caller's unit of work
     (an attendance concern opens cases inside the feed's). The clocks its opening starts run
@@ -97,7 +101,7 @@ def open_case_in(
     )
     detail = CaseOpened(reason=new.reason, source=new.source, lead_team=case.lead_team)
     summary = f"Case opened ({new.reason})"
-    _record(uow, case, caller, summary, new.summary, detail, clocks_at=received)
+    _record(uow, case, caller, summary, new.summary, detail, clocks_at=received, facts=facts)
     if decision is not None:
         record_routing(uow, case, decision)
     return case
@@ -288,14 +292,16 @@ def _record(
     why: str | None,
     detail: EventDetail,
     clocks_at: dt.datetime | None = None,
+    facts: RoutingFacts | None = None,
 ) -> Event:
     """The entry, its outbox messages and the clocks it moves; ``clocks_at`` is when what it
-    records happened, when that is not now (a request received before it reached us)."""
+    records happened, when that is not now (a request received before it reached us);
+    ``facts`` what the clocks' conditions read, when the caller has them."""
     event, current = uow.cases.append_event_and_read(
         case.id, at=uow.now, actor=caller.name, summary=summary, why=why, detail=detail
     )
     uow.outbox.enqueue(messages_for(event, current), uow.now)
-    apply_tokens(uow, current, clock_engine.tokens_of(event), clocks_at)
+    apply_tokens(uow, current, clock_engine.tokens_of(event), clocks_at, facts)
     return event
 
 

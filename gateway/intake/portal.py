@@ -27,10 +27,13 @@ from gateway.model.child import Child
 from gateway.model.client import Client
 from gateway.model.events import Action, ActionRecorded
 from gateway.model.provider import Establishment
+from gateway.model.roll import RollDeletion
 from gateway.model.routing import RoutingDecision
+from gateway.roll.grounds import ground_of
+from gateway.roll.returns import date_problem, record_deletion
 from gateway.rules.engine import route
 from gateway.rules.pack import PolicyPack
-from gateway.sla.calendars import start_of_day
+from gateway.sla.calendars import local_date, start_of_day
 from gateway.store.cases import FINISHED
 from gateway.store.schema import cases, portal_notifications
 from gateway.store.unit_of_work import Store, UnitOfWork
@@ -57,7 +60,8 @@ class InvalidNotificationBody(GatewayError):
 
 class NotificationOutcome(msgspec.Struct, kw_only=True, frozen=True):
     notification_id: str
-    case_id: str
+    # None for a deletion from roll that opened no enquiry (the child has a destination).
+    case_id: str | None
     child_id: str
     duplicate: bool
     routing: RoutingDecision | None
@@ -82,6 +86,8 @@ def receive_notification(
             now=uow.now,
         )
     facts = read(body)  # raises InvalidNotificationBody naming the fields
+    if facts.deletion is not None:
+        return _deletion_from_roll(store, facts, facts.deletion, caller, pack, archive_id)
     with store.unit_of_work() as uow:
         if uow.connection.dialect.name == "postgresql":
             # Two copies of one notice at once: the second waits, then finds the first.
@@ -110,7 +116,9 @@ def receive_notification(
             # Received when the school submitted it, not when the portal's hook reached us (a
             # portal outage, a backlog); a portal clock a little ahead of ours is read as now.
             received = min(facts.submitted_at, uow.now)
-            opened = open_case_in(uow, new, caller, decision, received_at=received)
+            opened = open_case_in(
+                uow, new, caller, decision, received_at=received, facts=facts.routing
+            )
             case_id = opened.id
             _exclusion_tokens(uow, opened, facts)
             notified = [f"notification:{facts.routing.notification}"]
@@ -140,6 +148,35 @@ def receive_notification(
         duplicate=earlier is not None,
         routing=decision,
         notice_late=facts.notice_late,
+    )
+
+
+def _deletion_from_roll(
+    store: Store,
+    facts: PortalFacts,
+    deletion: RollDeletion,
+    caller: Client,
+    pack: PolicyPack,
+    archive_id: str,
+) -> NotificationOutcome:
+    """A school's deletion return through the portal: the same record, enquiry and refusals
+    as the MIS's (gateway/roll/returns.py)."""
+    if ground_of(deletion.ground) is None:
+        raise InvalidNotificationBody(
+            [("deletion_from_roll.ground", f"{deletion.ground!r} is not a regulation 9 ground")]
+        )
+    with store.unit_of_work() as uow:
+        if (problem := date_problem(deletion.deleted_on, local_date(uow.now))) is not None:
+            raise InvalidNotificationBody([("deletion_from_roll.deleted_on", problem)])
+        outcome = record_deletion(uow, deletion, caller, pack, archive_id)
+        case = uow.cases.find(outcome.enquiry_case_id) if outcome.enquiry_case_id else None
+    return NotificationOutcome(
+        notification_id=facts.notification_id,
+        case_id=outcome.enquiry_case_id,
+        child_id=outcome.child_id,
+        duplicate=outcome.duplicate,
+        routing=case.routing if case is not None else None,
+        notice_late=False,
     )
 
 

@@ -16,6 +16,7 @@ NotificationType = Literal[
     "part_time_timetable",
     "section19_request",
     "ehcp_unable_to_attend",
+    "deletion_from_roll",
 ]
 
 

@@ -12,6 +12,7 @@ school's register closes the enquiry: the child is on roll again.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import zlib
 from collections.abc import Callable
@@ -36,7 +37,7 @@ from gateway.roll.enquiries import open_enquiries
 from gateway.roll.grounds import Ground, ground_of, opens_enquiry
 from gateway.rules.engine import RoutingFacts, route
 from gateway.rules.pack import PolicyPack
-from gateway.sla.calendars import local_date, start_of_day
+from gateway.sla.calendars import CalendarError, local_date, school_days_between, start_of_day
 from gateway.store.schema import roll_changes
 from gateway.store.unit_of_work import Store, UnitOfWork
 
@@ -102,10 +103,12 @@ def receive_returns(
     ]
     today = local_date(store.clock.now())
     for where, record in records:
-        if isinstance(record, RollDeletion) and record.deleted_on > today:
-            errors.append((f"{where}.deleted_on", "a deletion cannot be dated in the future"))
-        if isinstance(record, RollAddition) and record.added_on > today:
-            errors.append((f"{where}.added_on", "an addition cannot be dated in the future"))
+        if isinstance(record, RollDeletion):
+            field, day = f"{where}.deleted_on", record.deleted_on
+        else:
+            field, day = f"{where}.added_on", record.added_on
+        if (problem := date_problem(day, today)) is not None:
+            errors.append((field, problem))
     if errors:
         raise InvalidRollReturn(errors)
     outcomes: list[RollChangeOutcome] = []
@@ -115,8 +118,41 @@ def receive_returns(
                 outcome = record_deletion(uow, record, caller, pack, archive_id)
             else:
                 outcome = record_addition(uow, record, caller, archive_id)
-            outcomes.append(msgspec.structs.replace(outcome, locator=where))
+            outcomes.append(_as_seen_by(uow, caller, outcome, where))
     return RollChangeReport(outcomes=outcomes)
+
+
+def _as_seen_by(
+    uow: UnitOfWork, caller: Client, outcome: RollChangeOutcome, where: str
+) -> RollChangeOutcome:
+    """A school-bound client hears of the enquiries its own school's returns opened, not of
+    another school's it joined or closed (no existence leak across schools)."""
+    seen = msgspec.structs.replace(outcome, locator=where)
+    if not caller.schools:
+        return seen
+
+    def own(case_id: str) -> bool:
+        case = uow.cases.find(case_id)
+        return case is not None and case.school_urn in caller.schools
+
+    enquiry = seen.enquiry_case_id
+    return msgspec.structs.replace(
+        seen,
+        enquiry_case_id=enquiry if enquiry is not None and own(enquiry) else None,
+        closed_case_ids=[case_id for case_id in seen.closed_case_ids if own(case_id)],
+    )
+
+
+def date_problem(day: dt.date, today: dt.date) -> str | None:
+    """Why a return's date cannot be taken: in the future, or outside the term dates the
+    gateway holds (days off roll are counted in school days, never guessed)."""
+    if day > today:
+        return "cannot be dated in the future"
+    try:
+        school_days_between(day, today)
+    except CalendarError as exc:
+        return f"is outside the term dates the gateway holds ({exc})"
+    return None
 
 
 def record_deletion(
@@ -129,11 +165,13 @@ def record_deletion(
     earlier = _earlier(uow, key, "deletion", deletion.ground, deletion.destination_urn)
     if earlier is not None:
         return earlier
-    # The child's roll: the destination school when named, none when not.
-    if child.school_urn in (deletion.school_urn, None):
+    # The child's roll: the destination school when named, none when not. A child the
+    # gateway knows to be on another school's roll is not off roll: no enquiry.
+    on_another_roll = child.school_urn not in (deletion.school_urn, None)
+    if not on_another_roll:
         uow.children.update(child.id, {"school_urn": deletion.destination_urn}, uow.now)
     case_id = None
-    if opens_enquiry(ground, deletion.destination_urn):
+    if opens_enquiry(ground, deletion.destination_urn) and not on_another_roll:
         case_id = _open_or_join_enquiry(uow, child, deletion, ground, caller, pack)
     row_id = _insert(
         uow,
@@ -170,7 +208,14 @@ def record_addition(
     if earlier is not None:
         return earlier
     uow.children.update(child.id, {"school_urn": addition.school_urn}, uow.now)
-    closed = [_close_enquiry(uow, case, addition, caller) for case in open_enquiries(uow, child.id)]
+    closed = [
+        case.id
+        for case in open_enquiries(uow, child.id)
+        # An addition dated before the child went off roll says nothing of today.
+        if case.off_roll_since is not None
+        and addition.added_on >= case.off_roll_since
+        and _back_on_roll(uow, case, addition, caller)
+    ]
     row_id = _insert(
         uow, key, child.id, addition.school_urn, "addition", addition.added_on, archive_id, caller
     )
@@ -247,9 +292,11 @@ def _open_or_join_enquiry(
     return case.id
 
 
-def _close_enquiry(
+def _back_on_roll(
     uow: UnitOfWork, case: CaseSummary, addition: RollAddition, caller: Client
-) -> str:
+) -> bool:
+    """The child is on a roll again: the enquiry stops counting days off roll (its clock is
+    met) and closes, unless a panel is still to hear it; True when it closed."""
     words = (
         f"Added to the admission register of URN {addition.school_urn} on "
         f"{addition.added_on:%-d %B %Y}: the child is on a school roll again"
@@ -262,8 +309,8 @@ def _close_enquiry(
         _action("added_to_roll", words, caller),
         clocks_at=start_of_day(addition.added_on),
     )
-    close_if_allowed(uow, uow.cases.get(case.id), SYSTEM, words)
-    return case.id
+    uow.cases.end_off_roll(case.id, uow.now)
+    return close_if_allowed(uow, uow.cases.get(case.id), SYSTEM, words)
 
 
 def _action(kind: str, words: str, caller: Client) -> ActionRecorded:
@@ -279,6 +326,12 @@ def _child(
     caller: Client,
     endpoint: str,
 ) -> Child:
+    """The child by UPN, registered when unknown; their row locked for this transaction, so
+    two schools' returns for one child (or one return sent twice at once) apply in turn."""
+    if uow.connection.dialect.name == "postgresql":
+        uow.connection.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"roll|{upn}"}
+        )
     child = uow.children.find("upn", upn)
     if child is None:
         created = uow.attendance.add_minimal_children({upn: record.school_urn}, uow.now)

@@ -67,7 +67,8 @@ DOORS: dict[str, Doors] = {
     "off_roll": Doors(
         api="`circumstances.off_roll`",
         other="a deletion from a school's admission register with no destination named "
-        "(POST /api/v1/roll/deletions, JSON or a Common Transfer File of leavers)",
+        "(POST /api/v1/roll/deletions, JSON or a Common Transfer File of leavers; a portal "
+        "notice of type `deletion_from_roll`)",
     ),
     "school_days_off_roll": Doors(
         api="`circumstances.school_days_off_roll`",

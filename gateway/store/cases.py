@@ -117,6 +117,12 @@ class CaseRepository:
             cases.update().where(cases.c.id == case_id).values(panel=panel, updated_at=now)
         )
 
+    def end_off_roll(self, case_id: str, now: dt.datetime) -> None:
+        """The enquiry's child is on a roll again: no more days off roll are counted."""
+        self._connection.execute(
+            cases.update().where(cases.c.id == case_id).values(off_roll_since=None, updated_at=now)
+        )
+
     def set_routing(self, case_id: str, routing: RoutingDecision, now: dt.datetime) -> None:
         """A new routing decision once the facts moved on (days off roll reaching the pack's
         threshold): lead, panel and the decision itself."""

@@ -198,3 +198,19 @@ def test_ehc_advice_cannot_be_asked_in_the_future(api: Api) -> None:
         ).json()
         == []
     )
+
+
+def test_a_received_at_in_year_one_is_refused_not_a_500(api: Api) -> None:
+    child = _child(api)
+    answer = _open(api, child, received_at="0001-01-01T00:00:00Z")
+    assert answer.status_code == 422, answer.text
+    assert [e["field"] for e in answer.json()["errors"]] == ["received_at"]
+
+
+def test_an_officer_s_off_roll_case_starts_no_section_19_request_clock(api: Api) -> None:
+    child = _child(api)
+    answer = _open(api, child, reason="otherwise", circumstances={"off_roll": True})
+    assert answer.status_code == 201, answer.text
+    case = answer.json()
+    assert case["routing"]["rule_id"] == "lincs.cme.ewe"
+    assert case["clocks"] == []

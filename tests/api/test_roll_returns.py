@@ -295,7 +295,7 @@ def test_a_deletion_dated_tomorrow_is_refused(lancs: Api) -> None:
     answer = _send(lancs, "/api/v1/roll/deletions", [deletion(deleted_on="2026-01-13")])
     assert answer.status_code == 422, answer.text
     assert answer.json()["errors"] == [
-        {"field": "$[0].deleted_on", "message": "a deletion cannot be dated in the future"}
+        {"field": "$[0].deleted_on", "message": "cannot be dated in the future"}
     ]
 
 
@@ -322,3 +322,101 @@ def test_a_ctf_of_leavers_with_no_destination_opens_an_enquiry_for_each(lancs: A
     assert all(o["enquiry_case_id"] and o["ground"] is None for o in outcomes)
     case = _case(lancs, outcomes[0]["enquiry_case_id"])
     assert "names no ground" in case["summary"]
+
+
+def test_a_deletion_through_the_portal_is_recorded_as_the_mis_s_would_be(lancs: Api) -> None:
+    import json
+    import pathlib
+
+    example = (
+        pathlib.Path(__file__).parents[2] / "contracts/portal/examples/deletion_from_roll.json"
+    )
+    notice = json.loads(example.read_text())
+    portal = lancs.token("portal:write")
+    answer = lancs.client.post("/api/v1/portal/notifications", headers=portal, json=notice)
+    assert answer.status_code == 201, answer.text
+    outcome = answer.json()
+    assert (outcome["routing"]["rule_id"], outcome["duplicate"]) == ("lancs.cme", False)
+    case = _case(lancs, outcome["case_id"])
+    assert (case["kind"], case["off_roll_since"], case["school_urn"]) == (
+        "cme_enquiry",
+        "2026-01-09",
+        "119876",
+    )
+    again = lancs.client.post("/api/v1/portal/notifications", headers=portal, json=notice)
+    assert (again.status_code, again.json()["case_id"]) == (200, outcome["case_id"])
+    named = {
+        **notice,
+        "notification_id": "CSP-2",
+        "deletion_from_roll": {
+            "ground": "moved_away",
+            "deleted_on": "2026-01-08",
+            "destination_urn": OTHER,
+        },
+    }
+    moved = lancs.client.post("/api/v1/portal/notifications", headers=portal, json=named)
+    assert (moved.status_code, moved.json()["case_id"]) == (201, None)
+    bad = {**notice, "deletion_from_roll": {"ground": "to_the_moon", "deleted_on": "2026-01-09"}}
+    refused = lancs.client.post("/api/v1/portal/notifications", headers=portal, json=bad)
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["deletion_from_roll.ground"]
+
+
+def _add(api: Api, school: str, on: str, serial: int = 1) -> Any:
+    addition = {"school_urn": school, "pupil": {"upn": make_upn(serial)}, "added_on": on}
+    answer = _send(api, "/api/v1/roll/additions", [addition])
+    assert answer.status_code in (200, 201), answer.text
+    return answer.json()["outcomes"][0]
+
+
+def test_a_child_on_another_schools_roll_is_not_off_roll(lancs: Api) -> None:
+    _add(lancs, OTHER, "2026-01-05")
+    (outcome,) = _send(lancs, "/api/v1/roll/deletions", [deletion()]).json()["outcomes"]
+    assert outcome["enquiry_case_id"] is None
+    child = lancs.client.get(f"/api/v1/children/{outcome['child_id']}", headers=lancs.token())
+    assert child.json()["school_urn"] == OTHER
+
+
+def test_an_addition_dated_before_the_deletion_leaves_the_enquiry_open(lancs: Api) -> None:
+    (deleted,) = _send(lancs, "/api/v1/roll/deletions", [deletion()]).json()["outcomes"]
+    added = _add(lancs, OTHER, "2025-12-01")
+    assert added["closed_case_ids"] == []
+    assert _case(lancs, deleted["enquiry_case_id"])["status"] == "received"
+
+
+def test_back_on_roll_while_awaiting_the_panel_stops_the_count_but_leaves_the_panel(
+    lancs: Api,
+) -> None:
+    (deleted,) = _send(lancs, "/api/v1/roll/deletions", [deletion()]).json()["outcomes"]
+    case_id = deleted["enquiry_case_id"]
+    moved = lancs.client.post(
+        f"/api/v1/cases/{case_id}/status",
+        headers=lancs.token(),
+        json={"status": "awaiting_panel", "reason": "nominated"},
+    )
+    assert moved.status_code == 200, moved.text
+    added = _add(lancs, OTHER, "2026-01-12")
+    assert added["closed_case_ids"] == []
+    case = _case(lancs, case_id)
+    assert (case["status"], case["off_roll_since"]) == ("awaiting_panel", None)
+    _move_to(lancs, dt.date(2026, 4, 27))
+    assert review_off_roll(lancs.store) == 0
+    assert _case(lancs, case_id)["routing"]["rule_id"] == "lancs.cme"
+
+
+@pytest.mark.parametrize("day", ["1900-01-01", "0001-01-01"])
+def test_a_date_outside_the_term_dates_held_is_refused(lancs: Api, day: str) -> None:
+    answer = _send(lancs, "/api/v1/roll/deletions", [deletion(deleted_on=day)])
+    assert answer.status_code == 422, answer.text
+    (error,) = answer.json()["errors"]
+    assert error["field"] == "$[0].deleted_on"
+    assert "outside the term dates" in error["message"]
+
+
+def test_a_school_hears_nothing_of_another_schools_enquiry_it_closed(lancs: Api) -> None:
+    (deleted,) = _send(lancs, "/api/v1/roll/deletions", [deletion()]).json()["outcomes"]
+    addition = {"school_urn": OTHER, "pupil": {"upn": make_upn(1)}, "added_on": "2026-01-12"}
+    answer = _send(lancs, "/api/v1/roll/additions", [addition], headers=_mis(lancs, OTHER))
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["outcomes"][0]["closed_case_ids"] == []
+    assert _case(lancs, deleted["enquiry_case_id"])["status"] == "closed"

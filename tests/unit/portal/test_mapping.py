@@ -67,6 +67,7 @@ EXPECTED_ROUTING: dict[str, RoutingFacts] = {
         illness_days=9.0,
         illness_consecutive=True,
     ),
+    "deletion_from_roll": RoutingFacts(reason="otherwise", notification="deletion_from_roll"),
 }
 
 
