@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from litestar.testing import TestClient
@@ -31,3 +32,23 @@ def api(store: Store, database_url: str) -> Iterator[Api]:
     app = create_app(Settings(database_url=database_url), store, logging=False)
     with TestClient(app) as client:
         yield Api(client, store)
+
+
+Open = Callable[[str], Api]
+
+
+@pytest.fixture
+def authority(store: Store, database_url: str) -> Iterator[Open]:
+    """Apps on the test's store under the policy pack each test names."""
+    clients: list[TestClient[Any]] = []
+
+    def open_app(policy: str) -> Api:
+        app = create_app(Settings(database_url=database_url, policy=policy), store, logging=False)
+        client = TestClient(app)
+        client.__enter__()
+        clients.append(client)
+        return Api(client, store)
+
+    yield open_app
+    for client in clients:
+        client.__exit__(None, None, None)

@@ -5,38 +5,15 @@ consent wait. The clock starts on Monday 5 January 2026, 09:00 (tests/support.Ma
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from litestar.testing import TestClient
 
-from gateway.app import create_app
-from gateway.settings import Settings
 from gateway.sla.escalation import escalate
-from gateway.store import Store
 from gateway.store.schema import outbox
-from tests.api.conftest import Api
+from tests.api.conftest import Api, Open
 from tests.support import ManualClock, child_json
-
-Open = Callable[[str], Api]
-
-
-@pytest.fixture
-def authority(store: Store, database_url: str) -> Iterator[Open]:
-    clients: list[TestClient[Any]] = []
-
-    def open_app(policy: str) -> Api:
-        app = create_app(Settings(database_url=database_url, policy=policy), store, logging=False)
-        client = TestClient(app)
-        client.__enter__()
-        clients.append(client)
-        return Api(client, store)
-
-    yield open_app
-    for client in clients:
-        client.__exit__(None, None, None)
 
 
 class Case:

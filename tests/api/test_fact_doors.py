@@ -12,43 +12,22 @@ from __future__ import annotations
 
 import itertools
 import pathlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from litestar.testing import TestClient
 
-from gateway.app import create_app
 from gateway.model.routing import Circumstances
 from gateway.rules.facts import DOORS, facts_read, facts_table
 from gateway.rules.pack import Conditions, Route, available_packs, load_pack
 from gateway.security.clients import create_client
-from gateway.settings import Settings
-from gateway.store import Store
 from mappings.portal import REASON_BY_TYPE
-from tests.api.conftest import Api
+from tests.api.conftest import Api, Open
 from tests.support import child_json, make_nhs_number, make_upn
 
 PACKS = available_packs()
 # Facts a portal notice cannot carry: an attendance concern (the feeds' door) and being off roll
 # (the admission-register returns' door, compared below).
 PORTAL_CANNOT_SAY = {"concern", "off_roll"}
-
-
-@pytest.fixture
-def open_app(store: Store, database_url: str) -> Iterator[Any]:
-    clients: list[TestClient[Any]] = []
-
-    def make(policy: str) -> Api:
-        app = create_app(Settings(database_url=database_url, policy=policy), store, logging=False)
-        client = TestClient(app)
-        client.__enter__()
-        clients.append(client)
-        return Api(client, store)
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
 
 
 def witness(when: Conditions) -> dict[str, Any]:
@@ -184,9 +163,9 @@ def _routes(policy: str) -> list[Route]:
 
 @pytest.mark.parametrize("policy", PACKS)
 def test_each_route_is_decided_alike_through_the_portal_and_the_case_api(
-    open_app: Any, policy: str
+    authority: Open, policy: str
 ) -> None:
-    api: Api = open_app(policy)
+    api: Api = authority(policy)
     portal = api.token("portal:write")
     serials = itertools.count(100)
     checked = 0
@@ -209,8 +188,8 @@ def test_each_route_is_decided_alike_through_the_portal_and_the_case_api(
 
 
 @pytest.mark.parametrize("policy", PACKS)
-def test_facts_only_the_case_api_can_say_reach_their_routes(open_app: Any, policy: str) -> None:
-    api: Api = open_app(policy)
+def test_facts_only_the_case_api_can_say_reach_their_routes(authority: Open, policy: str) -> None:
+    api: Api = authority(policy)
     serials = itertools.count(100)
     for rule in _routes(policy):
         facts = witness(rule.when)
@@ -220,10 +199,10 @@ def test_facts_only_the_case_api_can_say_reach_their_routes(open_app: Any, polic
         assert routing["rule_id"] == rule.id
 
 
-def test_a_decision_to_issue_a_draft_plan_can_be_keyed_by_an_officer(open_app: Any) -> None:
+def test_a_decision_to_issue_a_draft_plan_can_be_keyed_by_an_officer(authority: Open) -> None:
     """000 s.5: "or when the decision to issue a draft EHCP has been made": before any draft
     exists the child's record says only that an assessment is under way."""
-    api: Api = open_app("worcestershire")
+    api: Api = authority("worcestershire")
     routing = api_case(api, {"reason": "otherwise", "ehcp_draft": True}, None, 100)
     assert routing["rule_id"] == "worcs.ehcp_draft.send"
     without = api_case(api, {"reason": "otherwise"}, None, 101)
@@ -287,11 +266,11 @@ def test_a_fact_read_by_a_route_is_listed_with_the_rule_that_reads_it() -> None:
 
 @pytest.mark.parametrize("policy", PACKS)
 def test_a_child_off_roll_is_routed_alike_from_a_deletion_return_and_the_case_api(
-    open_app: Any, policy: str
+    authority: Open, policy: str
 ) -> None:
     """The admission-register door (a deletion with no destination) and an officer saying
     the child is off roll, on the day of the deletion, reach the same route."""
-    api: Api = open_app(policy)
+    api: Api = authority(policy)
     _, token = create_client(api.store, "mis", ["attendance:write"])
     deletion = {
         "school_urn": "120456",
