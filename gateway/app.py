@@ -34,6 +34,7 @@ from gateway.api.portal import PortalController
 from gateway.api.problems import exception_handlers
 from gateway.api.providers import PlacementController, ProviderController
 from gateway.api.reports import ReportController
+from gateway.api.request import GatewayRequest
 from gateway.api.request_context import RequestContextMiddleware, add_request_id_header
 from gateway.api.roll import RollController
 from gateway.api.sla import CaseClockController, ClockController
@@ -120,6 +121,7 @@ def create_app(
             DefineMiddleware(BearerAuthentication, exclude=[r"^/health/"]),
         ],
         exception_handlers=exception_handlers,
+        request_class=GatewayRequest,
         openapi_config=openapi_config(),
         state=State(
             {
