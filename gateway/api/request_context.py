@@ -56,7 +56,9 @@ class RequestContextMiddleware:
             log.info(
                 "request",
                 method=http_scope["method"],
-                path=scope["path"],
+                # The route's template, never the path as sent: a path can carry a name or a
+                # UPN typed where an id belongs. A path no route matched is not logged.
+                path=scope.get("path_template") or "(no route)",
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
                 client=getattr(user, "name", None),

@@ -110,6 +110,10 @@ def test_fresh_store_serves_a_case_end_to_end(
     upn = child["identifiers"]["upn"]
     found = httpx.get(f"{base}/api/v1/children", headers=auth, params={"upn": upn})
     assert found.json()["id"] == child_id
+    # A name and a UPN typed where an id belongs, and a path no route knows.
+    typed = f"Zephyrine-Okonkwo-{upn.lower()}"
+    assert httpx.get(f"{base}/api/v1/children/{typed}", headers=auth).status_code == 404
+    assert httpx.get(f"{base}/nowhere/{typed}", headers=auth).status_code == 404
 
     admin = {"Authorization": f"Bearer {admin_token}"}
     deadline = time.monotonic() + 20
@@ -127,7 +131,15 @@ def test_fresh_store_serves_a_case_end_to_end(
     time.sleep(0.3)
     logs = log_file.read_text()
     assert '"path": "/api/v1/children"' in logs and "outbound message" in logs
-    for secret in (upn, child["identifiers"]["nhs_number"], "Rowntree", "2014-03-09"):
+    assert '"path": "/api/v1/children/{child_id}"' in logs
+    for secret in (
+        upn,
+        upn.lower(),
+        "Zephyrine",
+        child["identifiers"]["nhs_number"],
+        "Rowntree",
+        "2014-03-09",
+    ):
         assert secret not in logs
 
 
