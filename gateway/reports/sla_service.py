@@ -12,8 +12,9 @@ from gateway.store.unit_of_work import Store
 
 ReportFormat = Literal["html", "csv", "json"]
 MEDIA: dict[ReportFormat, str] = {
-    "html": "text/html; charset=utf-8",
-    "csv": "text/csv; charset=utf-8",
+    # Litestar adds the charset to text types itself; naming it here gave it twice.
+    "html": "text/html",
+    "csv": "text/csv",
     "json": "application/json",
 }
 
