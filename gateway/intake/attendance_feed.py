@@ -116,7 +116,7 @@ def ingest_feed(
         # A school's day: archive, read and queue in one transaction. The archive row is
         # written before the body is read; nothing is acknowledged before it is committed.
         with store.unit_of_work() as uow:
-            duplicate = _duplicate(uow, upload)
+            duplicate = _duplicate(uow, upload, caller)
             if duplicate is not None:
                 return duplicate
             feed_id, received_at = _archive(uow, upload, body, caller)
@@ -135,7 +135,7 @@ def ingest_feed(
 
     # A large feed: archived and committed first, so its progress can be followed.
     with store.unit_of_work() as uow:
-        duplicate = _duplicate(uow, upload)
+        duplicate = _duplicate(uow, upload, caller)
         if duplicate is not None:
             return duplicate
         feed_id, received_at = _archive(uow, upload, body, caller)
@@ -176,11 +176,17 @@ def check_school(uow: UnitOfWork, urn: str, caller: Client) -> None:
         raise FeedRefused(f"school URN {urn} ({school.name}) closed{closed}, according to GIAS")
 
 
-def _duplicate(uow: UnitOfWork, upload: FeedUpload) -> FeedReport | None:
+def _duplicate(uow: UnitOfWork, upload: FeedUpload, caller: Client) -> FeedReport | None:
+    """The feed already applied, if this is it again. Authorised before it is de-duplicated:
+    a school-bound client is told of an earlier feed only for its own schools, so guessing
+    another school's marks reads the same refusal whether the guess is right or not."""
     first = uow.attendance.completed_feed_with(upload.sha256, upload.school_urn)
     if first is None:
         return None
-    return msgspec.structs.replace(uow.attendance.feed_report(first), duplicate_of=first)
+    report = uow.attendance.feed_report(first)
+    if caller.schools and report.school_urn not in caller.schools:
+        return None
+    return msgspec.structs.replace(report, duplicate_of=first)
 
 
 def _archive(

@@ -83,3 +83,29 @@ def test_guessing_tokens_is_throttled(api: Api) -> None:
     assert set(statuses[20:]) == {429}
     refused = api.client.get("/api/v1/cases", headers={"Authorization": "Bearer guess-x"})
     assert int(refused.headers["retry-after"]) >= 1
+
+
+def test_guessing_another_schools_marks_reads_the_same_refusal_right_or_wrong(api: Api) -> None:
+    """Authorise first, then de-duplicate: a client of school A that sends school B's exact
+    feed learns nothing from whether B sent it."""
+    from gateway.intake.feed_applier import apply_queued
+
+    def mis(urn: str) -> dict[str, str]:
+        _, token = create_client(api.store, f"mis-{urn}", ("attendance:write",), schools=(urn,))
+        return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def feed(mark: str) -> bytes:
+        return (
+            f'[{{"school_urn": "120502", "upn": "{make_upn(2)}", "date": "2026-01-05", '
+            f'"am": "{mark}", "pm": "{mark}"}}]'
+        ).encode()
+
+    sent = api.client.post("/api/v1/attendance/feeds", headers=mis("120502"), content=feed("I"))
+    assert sent.status_code == 202, sent.text
+    apply_queued(api.store)
+    guesser = mis("120501")
+    right = api.client.post("/api/v1/attendance/feeds", headers=guesser, content=feed("I"))
+    wrong = api.client.post("/api/v1/attendance/feeds", headers=guesser, content=feed("N"))
+    assert (right.status_code, wrong.status_code) == (403, 403)
+    assert "duplicate_of" not in right.text
+    assert right.json()["detail"] == wrong.json()["detail"]
