@@ -34,3 +34,12 @@ class InvalidInput(GatewayError):
     status = 422
     title = "Invalid input"
     slug = "invalid-input"
+
+
+class InvalidFields(InvalidInput):
+    """A document refused with every field at fault named: ``errors`` is (path, message)."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        detail = "; ".join(f"{path}: {message}" for path, message in errors)
+        super().__init__(detail, field=errors[0][0] if errors else None)
+        self.errors = errors

@@ -21,7 +21,7 @@ from gateway.cases.receipt import audit_if_backdated
 from gateway.cases.service import SYSTEM, apply_tokens, open_case_in, record_entry
 from gateway.clock import new_id
 from gateway.delivery.routes import messages_for
-from gateway.errors import Conflict, GatewayError
+from gateway.errors import Conflict, InvalidFields
 from gateway.model.case import CaseSummary, NewCase
 from gateway.model.child import Child
 from gateway.model.client import Client
@@ -45,17 +45,11 @@ if TYPE_CHECKING:
 ENDPOINT = "POST /api/v1/portal/notifications"
 
 
-class InvalidNotificationBody(GatewayError):
+class InvalidNotificationBody(InvalidFields):
     """The notification breaks its contract; ``errors`` names each field at fault."""
 
-    status = 422
     title = "Invalid notification"
     slug = "invalid-notification"
-
-    def __init__(self, errors: list[tuple[str, str]]) -> None:
-        detail = "; ".join(f"{path}: {message}" for path, message in errors)
-        super().__init__(detail, field=errors[0][0] if errors else None)
-        self.errors = errors
 
 
 class NotificationOutcome(msgspec.Struct, kw_only=True, frozen=True):

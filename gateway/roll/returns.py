@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from gateway.cases.service import SYSTEM, close_if_allowed, open_case_in, record_entry
 from gateway.clock import new_id
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, InvalidFields
 from gateway.model.case import CaseSummary, NewCase
 from gateway.model.child import Child
 from gateway.model.client import Client
@@ -46,17 +46,11 @@ ADDITIONS = "POST /api/v1/roll/additions"
 Located = list[tuple[str, RollDeletion | RollAddition]]
 
 
-class InvalidRollReturn(GatewayError):
+class InvalidRollReturn(InvalidFields):
     """The return breaks its contract; ``errors`` names each record and field at fault."""
 
-    status = 422
     title = "Invalid admission register return"
     slug = "invalid-roll-return"
-
-    def __init__(self, errors: list[tuple[str, str]]) -> None:
-        detail = "; ".join(f"{path}: {message}" for path, message in errors)
-        super().__init__(detail, field=errors[0][0] if errors else None)
-        self.errors = errors
 
 
 class RollForbidden(GatewayError):
