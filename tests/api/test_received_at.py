@@ -158,46 +158,32 @@ def test_a_portal_notice_delivered_late_counts_from_its_submission(api: Api) -> 
     assert _backdated(api, outcome["child_id"]) == ["POST /api/v1/portal/notifications"]
 
 
-def test_ehc_advice_keyed_late_is_due_six_weeks_from_the_request(api: Api) -> None:
+def _ask_education(api: Api, received_at: str) -> tuple[str, str, Any]:
+    """(child id, case id, the answer) for an EHC advice request keyed with ``received_at``."""
     child = _child(api)
     case = _open(api, child).json()
-    answer = api.client.post(
-        "/api/v1/ehcna",
-        headers=api.token(),
-        json={
-            "case_id": case["id"],
-            "advisers": ["education"],
-            "received_at": "2026-05-20T09:00:00Z",
-        },
-    )
+    body = {"case_id": case["id"], "advisers": ["education"], "received_at": received_at}
+    return child, case["id"], api.client.post("/api/v1/ehcna", headers=api.token(), json=body)
+
+
+def test_ehc_advice_keyed_late_is_due_six_weeks_from_the_request(api: Api) -> None:
+    child, case_id, answer = _ask_education(api, "2026-05-20T09:00:00Z")
     assert answer.status_code == 201, answer.text
     (made,) = answer.json()["requests"]
     assert (made["requested_at"], made["due_at"][:10]) == ("2026-05-20T09:00:00Z", "2026-07-01")
-    advice = _clocks(api, case["id"])["lincs.advice.education"]
+    advice = _clocks(api, case_id)["lincs.advice.education"]
     assert (advice["started_at"], advice["due_at"][:10]) == ("2026-05-20T09:00:00Z", "2026-07-01")
     assert _backdated(api, child) == ["POST /api/v1/ehcna"]
 
 
 def test_ehc_advice_cannot_be_asked_in_the_future(api: Api) -> None:
-    child = _child(api)
-    case = _open(api, child).json()
-    answer = api.client.post(
-        "/api/v1/ehcna",
-        headers=api.token(),
-        json={
-            "case_id": case["id"],
-            "advisers": ["education"],
-            "received_at": "2026-06-01T09:00:00Z",
-        },
-    )
+    _, case_id, answer = _ask_education(api, "2026-06-01T09:00:00Z")
     assert answer.status_code == 422, answer.text
     assert [e["field"] for e in answer.json()["errors"]] == ["received_at"]
-    assert (
-        api.client.get(
-            f"/api/v1/cases/{case['id']}/advice-requests", headers=api.token("cases:read")
-        ).json()
-        == []
+    requests = api.client.get(
+        f"/api/v1/cases/{case_id}/advice-requests", headers=api.token("cases:read")
     )
+    assert requests.json() == []
 
 
 def test_a_received_at_in_year_one_is_refused_not_a_500(api: Api) -> None:
