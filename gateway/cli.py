@@ -125,6 +125,7 @@ def serve(
                 "gateway.app:app_from_environment",
                 factory=True,
                 workers=settings.web_concurrency,
+                timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
                 host=settings.host,
                 port=settings.port,
                 access_log=False,

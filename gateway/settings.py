@@ -27,6 +27,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # API processes `gateway serve` runs on one port (PostgreSQL only). One per pod is usual
     # on Kubernetes, where replicas scale; more uses the cores of a single larger host.
     web_concurrency: int = 1
+    # With several processes, how long one may go without answering its supervisor's ping
+    # before it is killed and replaced. uvicorn's 5 s default killed a process busy on its
+    # first requests on a loaded host, dropping the requests it held: a hung process is rare,
+    # a busy one is not.
+    worker_healthcheck_seconds: int = 60
     # The authority whose Section 19 rules apply (mappings/policies/<policy>.toml).
     policy: str = "lincolnshire"
     log_level: str = "INFO"

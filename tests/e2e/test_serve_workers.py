@@ -31,7 +31,8 @@ def test_several_processes_share_one_port_and_lose_nothing(
     _, token = create_client(Store(engine), "portal-many", ALL_SCOPES)
     port = free_port()
     process = start(
-        environment(database_url, log_level="WARNING"),
+        # INFO: the supervisor says there when it replaces a process.
+        environment(database_url, log_level="INFO"),
         *("serve", "--port", str(port), "--workers", "2"),
         log=str(tmp_path / "server.log"),
     )
@@ -42,10 +43,14 @@ def test_several_processes_share_one_port_and_lose_nothing(
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
         def send(body: bytes) -> tuple[int, str]:
-            with httpx.Client(timeout=30) as client:
-                answer = client.post(
-                    f"{base}/api/v1/portal/notifications", content=body, headers=headers
-                )
+            try:
+                with httpx.Client(timeout=30) as client:
+                    answer = client.post(
+                        f"{base}/api/v1/portal/notifications", content=body, headers=headers
+                    )
+            except httpx.TransportError as exc:
+                log = (tmp_path / "server.log").read_text(errors="replace")
+                raise AssertionError(f"{exc!r}; the server said:\n{log[-4000:]}") from exc
             return answer.status_code, answer.json().get("case_id", answer.text)
 
         with ThreadPoolExecutor(max_workers=8) as pool:
