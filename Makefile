@@ -22,7 +22,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	mkdir -p var
 	$(BIN)/gateway migrate
-	GATEWAY_BOOTSTRAP_ADMIN=true $(BIN)/gateway serve --host $(HOST) --port $(PORT) --with-worker
+	GATEWAY_BOOTSTRAP_ADMIN=true GATEWAY_LOG_UNCONFIGURED_DESTINATIONS=true $(BIN)/gateway serve --host $(HOST) --port $(PORT) --with-worker
 
 worker: $(VENV)/.installed
 	$(BIN)/gateway worker

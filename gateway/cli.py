@@ -399,19 +399,28 @@ def deliveries_list(ctx: Context, status: str | None, destination: str | None, l
 @deliveries.command("replay")
 @click.argument("delivery_ids", nargs=-1)
 @click.option("--all-dead", is_flag=True, help="Replay every dead delivery.")
-@click.option("--destination", default=None, help="With --all-dead: only this destination.")
+@click.option(
+    "--all-logged",
+    is_flag=True,
+    help="Replay every delivery only logged by the development stand-in.",
+)
+@click.option("--destination", default=None, help="With --all-*: only this destination.")
 @pass_context
 def deliveries_replay(
-    ctx: Context, delivery_ids: tuple[str, ...], all_dead: bool, destination: str | None
+    ctx: Context,
+    delivery_ids: tuple[str, ...],
+    all_dead: bool,
+    all_logged: bool,
+    destination: str | None,
 ) -> None:
-    """Put dead (or parked) deliveries back on the queue."""
+    """Put dead, parked or only-logged deliveries back on the queue."""
     from gateway.delivery.admin import list_deliveries, replay_delivery
     from gateway.store.outbox import DeliveryFilter
 
     store = ctx.store()
     ids = list(delivery_ids)
-    if all_dead:
-        where = DeliveryFilter(status="dead", destination=destination)
+    for status in [s for s, wanted in (("dead", all_dead), ("logged", all_logged)) if wanted]:
+        where = DeliveryFilter(status=status, destination=destination)
         cursor: str | None = None
         while True:
             page = list_deliveries(store, where, cursor, 500)
@@ -419,7 +428,7 @@ def deliveries_replay(
             if not (cursor := page.next_cursor):
                 break
     if not ids:
-        raise click.UsageError("name delivery ids, or use --all-dead")
+        raise click.UsageError("name delivery ids, or use --all-dead or --all-logged")
     for delivery_id in ids:
         _domain(lambda delivery_id=delivery_id: replay_delivery(store, delivery_id))
     click.echo(f"replayed {len(ids)} deliver{'y' if len(ids) == 1 else 'ies'}")

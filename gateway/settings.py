@@ -62,15 +62,19 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # Clocks: how early "due soon" is sent, and how often the worker looks.
     clock_due_soon_working_days: int = 5
     escalation_every_seconds: float = 300.0
+    # Development only (`make run` and `gateway demo` turn it on): a destination with no URL
+    # or adapter is stood in for by a log line, and its messages settle as "logged" (never
+    # "delivered"; replayable). Off, such messages stay pending until the destination is set.
+    log_unconfigured_destinations: bool = False
     # Mosaic casenotes over SOAP (contracts/mosaic). Without a URL the casenotes wait in the
-    # outbox under "mosaic" and are logged as sent: set it before going live.
+    # outbox under "mosaic", undelivered, and readiness says so.
     mosaic_url: str | None = None
     mosaic_wsdl: str | None = None  # default: contracts/mosaic/casenote.wsdl
     mosaic_username: str = "s19-gateway"
     mosaic_password: str = ""
     mosaic_timeout_seconds: float = 15.0
     # NHS advice requests as FHIR (BaRS-style message Bundles POSTed to <url>/$process-message).
-    # Without a URL they wait in the outbox under "nhs" and are logged as sent.
+    # Without a URL they wait in the outbox under "nhs", undelivered.
     nhs_fhir_url: str | None = None
     nhs_timeout_seconds: float = 15.0
     # Where this gateway's FHIR facade is reached from outside, named in each message so NHS

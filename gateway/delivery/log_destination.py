@@ -1,7 +1,8 @@
-"""A destination that writes one structured log line per message.
+"""A development stand-in that writes one structured log line per message.
 
-It proves the outbox loop end to end before a real system is wired, and stays useful as an
-audit trail of what left. It logs what was sent, never the payload (child data).
+It proves the outbox loop end to end before a real system is wired. Its messages settle as
+"logged", never "delivered", so they can be found and replayed once the real destination is
+configured. It logs what was sent, never the payload (child data).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ log = structlog.get_logger("gateway.delivery.log")
 
 class LogDestination:
     """``name`` lets it stand in for a system whose adapter is not configured yet: its
-    messages wait in the outbox under their real destination, and are logged as sent."""
+    messages wait in the outbox under their real destination, and are logged, not sent."""
+
+    logs_only = True
 
     def __init__(self, name: str = "log") -> None:
         self.name = name

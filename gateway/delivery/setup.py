@@ -1,4 +1,9 @@
-"""Build the worker and its destinations from settings."""
+"""Build the worker and its destinations from settings.
+
+Fail closed: a destination without its URL (or, for providers and schools, without an
+adapter) is left out, so its messages wait in the outbox until it is configured. Only the
+development setting GATEWAY_LOG_UNCONFIGURED_DESTINATIONS stands a log line in for it.
+"""
 
 from __future__ import annotations
 
@@ -16,20 +21,26 @@ from gateway.store.unit_of_work import Store
 
 log = structlog.get_logger("gateway.delivery")
 
+# Every destination the gateway writes messages for, and what reaching it needs.
+NEEDS = {
+    "mosaic": "GATEWAY_MOSAIC_URL",
+    "nhs": "GATEWAY_NHS_FHIR_URL",
+    # Placement notices to the provider and the school: each authority reaches them its own
+    # way (secure email, its portal), and no adapter is built in yet.
+    "provider": "an adapter for the authority's provider channel",
+    "school": "an adapter for the authority's school channel",
+}
+
+
+def unconfigured(settings: Settings) -> dict[str, str]:
+    """Destinations this deployment cannot reach, each with what it lacks."""
+    have = {"mosaic": settings.mosaic_url, "nhs": settings.nhs_fhir_url}
+    return {name: need for name, need in NEEDS.items() if not have.get(name)}
+
 
 def destinations(settings: Settings, store: Store) -> dict[str, Destination]:
-    """Every destination the deployment can reach. One not configured yet is a log line
-    standing in for it, so its messages are still written, ordered and kept."""
-    found: dict[str, Destination] = {
-        "log": LogDestination(),
-        "mosaic": LogDestination("mosaic"),
-        # The NHS FHIR adapter: escalations of health's clocks are logged until it is set up.
-        "nhs": LogDestination("nhs"),
-        # Placement notices to the provider and the school: each authority reaches them its own
-        # way (secure email, its portal); logged until that adapter is set up.
-        "provider": LogDestination("provider"),
-        "school": LogDestination("school"),
-    }
+    """The destinations this deployment can send to."""
+    found: dict[str, Destination] = {}
     if settings.mosaic_url:
         from adapters.mosaic.client import MosaicClient
         from adapters.mosaic.destination import MosaicDestination
@@ -52,12 +63,23 @@ def destinations(settings: Settings, store: Store) -> dict[str, Destination]:
             facade_base_url=settings.public_base_url,
             timeout_seconds=settings.nhs_timeout_seconds,
         )
-    for name, setting in (("mosaic", settings.mosaic_url), ("nhs", settings.nhs_fhir_url)):
-        if not setting:
+    for name, need in unconfigured(settings).items():
+        if settings.log_unconfigured_destinations:
+            found[name] = LogDestination(name)
             log.warning(
-                "destination not configured: its messages are logged as sent, not delivered",
+                "destination not configured: development log stand-in, messages are "
+                "logged, not delivered",
                 destination=name,
+                needs=need,
             )
+        else:
+            log.warning(
+                "destination not configured: its messages wait in the outbox, undelivered",
+                destination=name,
+                needs=need,
+            )
+    if settings.log_unconfigured_destinations:
+        found["log"] = LogDestination()
     return found
 
 

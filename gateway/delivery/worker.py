@@ -83,7 +83,12 @@ class Worker:
         """Claim one batch and settle it; returns how many messages were claimed."""
         with self.store.unit_of_work() as uow:
             batch = uow.outbox.claim(
-                self.name, uow.now, self.lease, self.batch_size, self.policy.max_attempts
+                self.name,
+                uow.now,
+                self.lease,
+                self.batch_size,
+                self.policy.max_attempts,
+                destinations=self.destinations,
             )
         for index, message in enumerate(batch):
             if stop is not None and stop.is_set():
@@ -115,11 +120,10 @@ class Worker:
 
     def _deliver(self, message: ClaimedMessage) -> None:
         started = self.store.clock.now()
-        outcome: AttemptOutcome = "delivered"
         error: str | None = None
         retry_at: dt.datetime | None = None
         try:
-            self._send(message)
+            outcome: AttemptOutcome = self._send(message)
         except TransientFailure as exc:
             outcome, error = "transient", _describe(exc)
         except PermanentFailure as exc:
@@ -161,7 +165,9 @@ class Worker:
             lease_lost=not kept,
         )
 
-    def _send(self, message: ClaimedMessage) -> None:
+    def _send(self, message: ClaimedMessage) -> AttemptOutcome:
+        """How a send that raised nothing settles: "delivered", or "logged" for the
+        development stand-in that only writes a log line."""
         destination = self.destinations.get(message.destination)
         if destination is None:
             raise PermanentFailure(f"no destination named {message.destination!r} is configured")
@@ -173,6 +179,7 @@ class Worker:
             reraise=True,
         )
         retrying(destination.send, message)
+        return "logged" if getattr(destination, "logs_only", False) else "delivered"
 
     def _release(self, messages: list[ClaimedMessage]) -> None:
         now = self.store.clock.now()

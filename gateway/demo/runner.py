@@ -155,6 +155,8 @@ def running_demo(options: DemoOptions, console: Console) -> Iterator[DemoRun]:
             nhs_fhir_url=nhs.base_url,
             public_base_url=base_url,
             delivery_inline_wait_seconds=0.05,
+            # Providers and schools have no adapter: the demo logs their notices.
+            log_unconfigured_destinations=True,
         )
         stack.enter_context(_serving(settings, store))
         ledger = Ledger()

@@ -12,8 +12,14 @@ from gateway.model.identifiers import mosaic_person_id_problem
 # "parked": held until a person acts (a child the far end does not know), looked at again
 # hourly. Parked and dead messages hold back the same child's later messages to that
 # destination until replayed or "discarded" (a person's decision that it will never go).
-DeliveryStatus = Literal["pending", "in_flight", "delivered", "dead", "parked", "discarded"]
-AttemptOutcome = Literal["delivered", "transient", "permanent", "released", "parked", "discarded"]
+# "logged": settled by the development log stand-in (GATEWAY_LOG_UNCONFIGURED_DESTINATIONS),
+# never delivered anywhere; it can be replayed once the destination is configured.
+DeliveryStatus = Literal[
+    "pending", "in_flight", "delivered", "logged", "dead", "parked", "discarded"
+]
+AttemptOutcome = Literal[
+    "delivered", "logged", "transient", "permanent", "released", "parked", "discarded"
+]
 
 
 class OutboundMessage(msgspec.Struct, kw_only=True, frozen=True):

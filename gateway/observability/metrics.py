@@ -37,7 +37,7 @@ PREFIX = "gateway"
 
 # Messages in these states are waiting or need a person; the others are settled for good.
 OPEN_STATES = ("pending", "in_flight", "parked", "dead")
-SETTLED_STATES = ("delivered", "discarded")
+SETTLED_STATES = ("delivered", "logged", "discarded")
 
 
 class StoreCollector(Collector):

@@ -11,7 +11,7 @@ reaches dead letter instead of looping for ever.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import msgspec
@@ -44,6 +44,8 @@ class ClaimedMessage(msgspec.Struct, kw_only=True, frozen=True):
 
 
 UNFINISHED = ("pending", "in_flight", "parked", "dead")
+# What a person may put back on the queue: "logged" was only written to a log (development).
+REPLAYABLE = ("dead", "parked", "logged")
 # How long a parked message waits before it is tried again by itself.
 PARKED_RECHECK = dt.timedelta(hours=1)
 
@@ -119,7 +121,10 @@ class OutboxRepository:
         lease: dt.timedelta,
         limit: int,
         max_attempts: int | None = None,
+        destinations: Collection[str] | None = None,
     ) -> list[ClaimedMessage]:
+        """``destinations``: the ones this worker can send to. The rest's messages are left
+        pending for a worker that can, never taken and settled by one that cannot."""
         if max_attempts is not None:
             self._bury_lost(now, max_attempts)
         due = sa.or_(
@@ -139,6 +144,8 @@ class OutboxRepository:
             .group_by(outbox.c.destination, outbox.c.child_id)
         )
         at_head = sa.or_(outbox.c.child_id.is_(None), outbox.c.position.in_(heads))
+        if destinations is not None:
+            at_head = sa.and_(at_head, outbox.c.destination.in_(sorted(destinations)))
         ids = (
             self._connection.execute(
                 sa.select(outbox.c.id)
@@ -254,6 +261,9 @@ class OutboxRepository:
         values: dict[str, Any] = {"claimed_by": None, "claimed_until": None}
         if outcome == "delivered":
             values |= {"status": "delivered", "delivered_at": now, "next_attempt_at": None}
+        elif outcome == "logged":
+            # Written to the log in development: settled, but never shown as delivered.
+            values |= {"status": "logged", "next_attempt_at": None}
         elif outcome == "released":
             # Handed back unsent (graceful shutdown): the attempt does not count.
             values |= {"status": "pending", "attempts": outbox.c.attempts - 1}
@@ -341,16 +351,18 @@ class OutboxRepository:
         return items, (encode_cursor(items[-1].created_at, items[-1].id) if more else None)
 
     def replay(self, delivery_id: str, now: dt.datetime) -> DeliveryDetail:
-        """A dead or parked message goes back to the queue with a fresh set of attempts."""
+        """A dead, parked or only-logged message goes back to the queue with a fresh set of
+        attempts."""
         result = self._connection.execute(
             outbox.update()
-            .where(outbox.c.id == delivery_id, outbox.c.status.in_(("dead", "parked")))
+            .where(outbox.c.id == delivery_id, outbox.c.status.in_(REPLAYABLE))
             .values(status="pending", attempts=0, next_attempt_at=now)
         )
         if result.rowcount != 1:
             current = self.get(delivery_id)  # raises NotFound for an unknown id
             raise Conflict(
-                f"only a dead or parked delivery can be replayed; this one is {current.status}"
+                "only a dead, parked or logged delivery can be replayed; "
+                f"this one is {current.status}"
             )
         return self.get(delivery_id)
 

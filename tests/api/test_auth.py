@@ -22,11 +22,27 @@ def test_health_is_open(api: Api) -> None:
     assert api.client.get("/health/live").json() == {"status": "ok"}
     ready = api.client.get("/health/ready")
     assert ready.status_code == 200
-    assert ready.json() == {
+    # Without a token: up or down, and nothing of the backlog or the set-up.
+    assert ready.json() == {"status": "ready"}
+    assert api.client.get("/health/ready", headers=api.token("cases:read")).json() == {
+        "status": "ready"
+    }
+    assert api.client.get(
+        "/health/ready", headers={"Authorization": "Bearer s19_not-a-token"}
+    ).json() == {"status": "ready"}
+    detailed = api.client.get("/health/ready", headers=api.token("admin"))
+    assert detailed.status_code == 200
+    assert detailed.json() == {
         "status": "ready",
         "database": "ok",
         "migrations": "current",
         "outbox": {},
+        "destinations_not_configured": {
+            "mosaic": "GATEWAY_MOSAIC_URL",
+            "nhs": "GATEWAY_NHS_FHIR_URL",
+            "provider": "an adapter for the authority's provider channel",
+            "school": "an adapter for the authority's school channel",
+        },
     }
 
 

@@ -58,7 +58,7 @@ def test_dead_delivery_is_listed_inspected_and_replayed(api: Api) -> None:
     final = api.client.get(f"/api/v1/admin/deliveries/{item['id']}", headers=headers).json()
     assert final["status"] == "delivered"
     assert [h["outcome"] for h in final["history"]] == ["permanent", "delivered"]
-    ready = api.client.get("/health/ready").json()
+    ready = api.client.get("/health/ready", headers=headers).json()
     assert ready["outbox"] == {}
     discard = api.client.post(
         f"/api/v1/admin/deliveries/{item['id']}/discard",

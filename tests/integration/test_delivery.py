@@ -122,12 +122,15 @@ def test_a_permanent_failure_goes_straight_to_dead_letter_with_its_text(store: S
     assert dead.last_error == "schema violation: casenote type unknown"
 
 
-def test_unknown_destination_is_dead_lettered_not_lost(store: Store) -> None:
+def test_a_destination_this_worker_cannot_reach_is_left_for_one_that_can(store: Store) -> None:
     enqueue(store, "m1", destination="mosaic")
-    worker(store, RecordingDestination()).run_once()
-    dead = read_delivery(store, only_delivery_id(store))
-    assert dead.status == "dead"
-    assert dead.last_error == "no destination named 'mosaic' is configured"
+    assert worker(store, RecordingDestination()).run_once() == 0  # it only reaches "log"
+    waiting = read_delivery(store, only_delivery_id(store))
+    assert (waiting.status, waiting.attempts, waiting.history) == ("pending", 0, [])
+    mosaic = RecordingDestination("mosaic")
+    assert worker(store, mosaic).run_once() == 1
+    assert read_delivery(store, only_delivery_id(store)).status == "delivered"
+    assert mosaic.received == {"m1": 1}
 
 
 def test_a_claim_whose_worker_died_is_taken_back_after_the_lease(
