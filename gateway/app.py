@@ -33,6 +33,7 @@ from gateway.api.panels import PanelController
 from gateway.api.portal import PortalController
 from gateway.api.problems import exception_handlers
 from gateway.api.providers import PlacementController, ProviderController
+from gateway.api.reach_guard import reach_guard
 from gateway.api.reports import ReportController
 from gateway.api.request import GatewayRequest
 from gateway.api.request_context import RequestContextMiddleware, add_request_id_header
@@ -107,7 +108,7 @@ def create_app(
     api = Router(
         path="/api/v1",
         route_handlers=API_ROUTES,
-        guards=[scope_guard, json_body_guard],
+        guards=[scope_guard, json_body_guard, reach_guard],
         dependencies={
             "store": Provide(provide_store, sync_to_thread=False),
             "pack": Provide(provide_pack, sync_to_thread=False),

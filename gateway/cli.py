@@ -255,7 +255,14 @@ def client() -> None:
 @click.option("--scopes", required=True, help="Comma-separated, e.g. cases:read,cases:write")
 @click.option("--expires-days", type=int, default=None, help="Token lifetime in days.")
 @click.option("--ods", multiple=True, help="An NHS team's ODS code: it sees only its requests.")
-@click.option("--urn", multiple=True, help="A school's URN: its MIS sends feeds for it only.")
+@click.option(
+    "--urn", multiple=True, help="A school's URN: it reaches only that school's children."
+)
+@click.option(
+    "--provider",
+    multiple=True,
+    help="A provider's URN or UKPRN: it reaches only the children placed with it.",
+)
 @pass_context
 def client_create(
     ctx: Context,
@@ -264,6 +271,7 @@ def client_create(
     expires_days: int | None,
     ods: tuple[str, ...],
     urn: tuple[str, ...],
+    provider: tuple[str, ...],
 ) -> None:
     """Create a client and print its bearer token (shown this once only)."""
     from gateway.security.clients import create_client, parse_scopes
@@ -274,7 +282,13 @@ def client_create(
     )
     created, token = _domain(
         lambda: create_client(
-            store, name, parse_scopes(scopes), expires, organisations=ods, schools=urn
+            store,
+            name,
+            parse_scopes(scopes),
+            expires,
+            organisations=ods,
+            schools=urn,
+            providers=provider,
         )
     )
     _announce_token(created.name, token)
@@ -289,7 +303,14 @@ def client_create(
     help="The environment variable holding the token (from a Secret); it is never printed.",
 )
 @click.option("--ods", multiple=True, help="An NHS team's ODS code: it sees only its requests.")
-@click.option("--urn", multiple=True, help="A school's URN: its MIS sends feeds for it only.")
+@click.option(
+    "--urn", multiple=True, help="A school's URN: it reaches only that school's children."
+)
+@click.option(
+    "--provider",
+    multiple=True,
+    help="A provider's URN or UKPRN: it reaches only the children placed with it.",
+)
 @pass_context
 def client_ensure(
     ctx: Context,
@@ -298,6 +319,7 @@ def client_ensure(
     token_env: str,
     ods: tuple[str, ...],
     urn: tuple[str, ...],
+    provider: tuple[str, ...],
 ) -> None:
     """Make a client exactly as declared, with a token the deployment supplies: created,
     updated (scopes, bindings, a rotated token) or left unchanged. Safe to run on every
@@ -312,7 +334,13 @@ def client_ensure(
     store = ctx.store()
     result = _domain(
         lambda: provision_client(
-            store, name, parse_scopes(scopes), token, organisations=ods, schools=urn
+            store,
+            name,
+            parse_scopes(scopes),
+            token,
+            organisations=ods,
+            schools=urn,
+            providers=provider,
         )
     )
     click.echo(f"client {name}: {result}")
@@ -338,11 +366,13 @@ def client_list(ctx: Context) -> None:
     """List clients (tokens are never shown again)."""
     with ctx.store().unit_of_work() as uow:
         clients = uow.clients.all()
-    table = Table("name", "scopes", "created", "expires", "revoked")
+    table = Table("name", "scopes", "bound to", "created", "expires", "revoked")
     for c in clients:
+        bound = [f"ods:{o}" for o in c.organisations] + [f"urn:{u}" for u in c.schools]
         table.add_row(
             c.name,
             " ".join(c.scopes),
+            " ".join(bound + [f"provider:{p}" for p in c.providers]) or "(authority-wide)",
             _when(c.created_at),
             _when(c.expires_at),
             _when(c.revoked_at),

@@ -43,3 +43,11 @@ class InvalidFields(InvalidInput):
         detail = "; ".join(f"{path}: {message}" for path, message in errors)
         super().__init__(detail, field=errors[0][0] if errors else None)
         self.errors = errors
+
+
+class Forbidden(GatewayError):
+    """The caller is known and may reach the row, but this act is not theirs to do."""
+
+    status = 403
+    title = "Forbidden"
+    slug = "forbidden"

@@ -30,6 +30,7 @@ from gateway.model.client import Client
 from gateway.model.delivery import OutboundMessage
 from gateway.model.events import Action, ActionRecorded
 from gateway.rules.pack import PolicyPack
+from gateway.security.reach import reaches_case
 from gateway.sla.calendars import due_at, local_date
 from gateway.store.cases import FINISHED
 from gateway.store.unit_of_work import Store, UnitOfWork
@@ -56,7 +57,7 @@ def start_assessment(
 ) -> AssessmentStarted:
     with store.unit_of_work() as uow:
         case = uow.cases.find(request.case_id)
-        if case is None:
+        if case is None or not reaches_case(uow, caller, case.id):
             raise NotFound(f"no case {request.case_id}")
         if case.status in FINISHED:
             raise InvalidInput(f"case {case.id} is {case.status}", field="case_id")

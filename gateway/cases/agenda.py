@@ -17,6 +17,7 @@ from gateway.model.case import CaseSummary
 from gateway.model.client import Client
 from gateway.model.events import Action, ActionRecorded
 from gateway.rules.pack import PolicyPack
+from gateway.security.reach import reachable_children
 from gateway.store.cases import FINISHED
 from gateway.store.schema import cases, timeline_events
 from gateway.store.unit_of_work import Store
@@ -66,11 +67,10 @@ def build_agenda(
             field="panel",
         )
     with store.unit_of_work() as uow:
-        rows = uow.connection.execute(
-            sa.select(cases.c.id)
-            .where(cases.c.panel == panel, cases.c.status.not_in(FINISHED))
-            .order_by(cases.c.opened_at)
-        ).scalars()
+        query = sa.select(cases.c.id).where(cases.c.panel == panel, cases.c.status.not_in(FINISHED))
+        if (reach := reachable_children(caller)) is not None:
+            query = query.where(cases.c.child_id.in_(reach))
+        rows = uow.connection.execute(query.order_by(cases.c.opened_at)).scalars()
         open_cases = [uow.cases.get(case_id) for case_id in rows]
         decided = _last_decided(uow.connection, [c.id for c in open_cases])
         actions = _actions(uow.connection, [c.id for c in open_cases], date)

@@ -10,6 +10,7 @@ import msgspec
 from gateway.attendance.thresholds import load_thresholds
 from gateway.cases.lifecycle import lifecycle
 from gateway.cases.receipt import audit_if_backdated, received_moment
+from gateway.children.service import check_own_school
 from gateway.delivery.routes import messages_for
 from gateway.errors import InvalidInput, NotFound
 from gateway.model.case import (
@@ -36,6 +37,7 @@ from gateway.model.events import (
 from gateway.model.routing import Circumstances, RoutingDecision
 from gateway.rules.engine import RoutingFacts, route
 from gateway.rules.pack import PolicyPack
+from gateway.security.reach import reachable_children, reaches_child
 from gateway.sla import clock_engine
 from gateway.sla.calendars import local_date
 from gateway.store.cases import CaseFilter
@@ -59,12 +61,13 @@ def open_case(store: Store, new: NewCase, caller: Client, pack: PolicyPack | Non
     Its clocks run from ``received_at`` when the request reached the gateway late."""
     with store.unit_of_work() as uow:
         child = uow.children.get(new.child_id)
-        if child is None:
+        if child is None or not reaches_child(uow, caller, child.id):
             raise InvalidInput(f"no child {new.child_id}", field="child_id")
         received = received_moment(new.received_at, uow.now, child)
         _check_circumstances(new.circumstances, child)
         if new.school_urn is None and child.school_urn is not None:
             new = msgspec.structs.replace(new, school_urn=child.school_urn)
+        check_own_school(caller, new.school_urn)
         facts = routing_facts(new, child)
         decision = None
         if new.lead_team is None and pack is not None:
@@ -278,7 +281,7 @@ def list_cases(
     store: Store, where: CaseFilter, cursor: str | None, limit: int, caller: Client, endpoint: str
 ) -> CasePage:
     with store.unit_of_work() as uow:
-        items, next_cursor = uow.cases.page(where, cursor, limit)
+        items, next_cursor = uow.cases.page(where, cursor, limit, reachable_children(caller))
         for child_id in dict.fromkeys(item.child_id for item in items):
             uow.audit.record(caller, child_id, endpoint, "list", uow.now)
         return CasePage(items=items, next_cursor=next_cursor)

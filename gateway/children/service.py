@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.errors import Conflict, NotFound
+from gateway.errors import Conflict, Forbidden, NotFound
 from gateway.model.child import Child, ChildDetails, ChildUpdate, IdentifierScheme
 from gateway.model.client import Client
 from gateway.model.events import Event
 from gateway.rules.pack import PolicyPack
+from gateway.security.reach import reaches_child
 from gateway.store.unit_of_work import Store
 
 
 def register_child(store: Store, details: ChildDetails, caller: Client, endpoint: str) -> Child:
+    check_own_school(caller, details.school_urn)
     with store.unit_of_work() as uow:
         child = uow.children.add(details, uow.now)
         uow.audit.record(caller, child.id, endpoint, "create", uow.now)
@@ -55,6 +57,8 @@ def update_child(
                 "family_name": update.name.family,
                 "preferred_name": update.name.preferred,
             }
+        if update.school_urn is not None:
+            check_own_school(caller, update.school_urn)
         for field in ("date_of_birth", "home_la", "school_urn", "ehcp_status", "looked_after"):
             if getattr(update, field) is not None:
                 values[field] = getattr(update, field)
@@ -81,11 +85,21 @@ def find_child(
 ) -> Child:
     with store.unit_of_work() as uow:
         child = uow.children.find(scheme, value)
-        if child is None:
+        if child is None or not reaches_child(uow, caller, child.id):
             # The identifier is not echoed: it may be a UPN or NHS number.
             raise NotFound(f"no child with that {scheme}")
         uow.audit.record(caller, child.id, endpoint, "search", uow.now)
         return child
+
+
+def check_own_school(caller: Client, school_urn: str | None) -> None:
+    """A bound client puts children only on its own schools' rolls: one that could name any
+    school could bring another school's child into its reach."""
+    if caller.bound and school_urn not in caller.schools:
+        own = ", ".join(caller.schools) or "none"
+        raise Forbidden(
+            f"this client records children only at its own schools ({own})", field="school_urn"
+        )
 
 
 def read_child_timeline(store: Store, child_id: str, caller: Client, endpoint: str) -> list[Event]:

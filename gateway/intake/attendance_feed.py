@@ -166,6 +166,13 @@ def check_school(uow: UnitOfWork, urn: str, caller: Client) -> None:
         raise FeedForbidden(
             f"this client sends feeds for {', '.join(caller.schools)} only, not {urn}"
         )
+    if not caller.schools and "admin" not in caller.scopes:
+        # A school's register is written only by that school's MIS (or an administrator's
+        # import): a client bound to no school would write any school's marks.
+        raise FeedForbidden(
+            "this client is bound to no school: a feed is accepted only from a client bound "
+            "to its school (gateway client create --urn)"
+        )
     if not uow.registers.has_establishments():
         return
     school = uow.registers.establishment(urn)

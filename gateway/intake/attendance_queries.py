@@ -13,6 +13,7 @@ from gateway.errors import NotFound
 from gateway.model.attendance import FeedReport
 from gateway.model.client import Client
 from gateway.model.routing import RoutingDecision
+from gateway.security.reach import concerns_within
 from gateway.store.pagination import decode_cursor, encode_cursor
 from gateway.store.unit_of_work import Store
 
@@ -97,6 +98,7 @@ def list_concerns(
             child_id=child_id,
             cursor=position,
             limit=limit + 1,
+            within=concerns_within(caller),
         )
         items = [msgspec.convert(_public(r), Concern, strict=False) for r in rows[:limit]]
         for child in dict.fromkeys(item.child_id for item in items):

@@ -41,6 +41,14 @@ class Client(msgspec.Struct, kw_only=True, frozen=True):
     # (ODS codes); a school's MIS client sends feeds only for its own schools (URNs).
     organisations: tuple[str, ...] = ()
     schools: tuple[str, ...] = ()
+    # An alternative provision provider's client: its URN or UKPRN (the approved list's).
+    providers: tuple[str, ...] = ()
+
+    @property
+    def bound(self) -> bool:
+        """Bound to schools, NHS organisations or providers: it reaches only their children
+        (gateway/security/reach.py). Unbound: the authority's own, authority-wide."""
+        return bool(self.schools or self.organisations or self.providers)
 
     def active(self, now: dt.datetime) -> bool:
         if self.revoked_at is not None:

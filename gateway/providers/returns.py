@@ -17,12 +17,14 @@ import io
 import json
 from typing import Any
 
-from gateway.errors import InvalidInput, NotFound
-from gateway.intake.attendance_feed import FeedUpload, ingest_feed
+import msgspec
+
+from gateway.errors import Forbidden, InvalidInput, NotFound
+from gateway.intake.attendance_feed import FeedRejected, FeedUpload, ingest_feed
 from gateway.intake.ports import FeedReader
 from gateway.model.attendance import FeedReport
 from gateway.model.client import Client
-from gateway.model.provider import Placement, ProviderAttendance
+from gateway.model.provider import Placement, Provider, ProviderAttendance
 from gateway.store.unit_of_work import Store
 
 PRESENT = {"am": "/", "pm": "\\"}
@@ -43,6 +45,7 @@ def provider_return(
         child = uow.children.get(placement.child_id)
         provider = uow.registers.provider(placement.provider_id)
     assert child is not None and provider is not None
+    _check_sender(caller, placement_id, provider)
     if placement.status != "active":
         raise InvalidInput(f"placement {placement_id} has ended", field="placement")
     if day.date < placement.start_date:
@@ -75,8 +78,30 @@ def provider_return(
             size=len(body),
             school_urn=urn,
         )
-        reports.append(ingest_feed(store, upload, io.BytesIO(body), read_json, caller))
+        # Authorised above for this placement's registers, and for no other school's.
+        sender = msgspec.structs.replace(caller, schools=tuple(urn for urn, _ in registers))
+        try:
+            reports.append(ingest_feed(store, upload, io.BytesIO(body), read_json, sender))
+        except FeedRejected as exc:
+            # The marks are the gateway's own making, so a refusal is of the register (a
+            # school GIAS says has closed): the placement's return, not a malformed document.
+            raise InvalidInput(exc.message, field="placement") from exc
     return reports
+
+
+def _check_sender(caller: Client, placement_id: str, provider: Provider) -> None:
+    """A return comes from the placement's provider (its client bound to the provider's URN
+    or UKPRN), or from an administrator. A provider's client asking about another provider's
+    placement has been answered 404 already (gateway/api/reach_guard.py)."""
+    if "admin" in caller.scopes:
+        return
+    own = {provider.urn, provider.ukprn} - {None}
+    if not own & set(caller.providers):
+        raise Forbidden(
+            f"returns for placement {placement_id} come from its provider's client "
+            "(gateway client create --provider <URN or UKPRN>)",
+            field="placement",
+        )
 
 
 def _school_marks(placement: Placement, day: ProviderAttendance) -> dict[str, str]:

@@ -84,6 +84,13 @@ def receive_returns(
     records = read(body, content_type)
     # Authorised before anything else is said about the records.
     for where, record in records:
+        if not caller.schools and "admin" not in caller.scopes:
+            # An admission register is the school's: written by its own MIS's client.
+            raise RollForbidden(
+                f"{where}: this client is bound to no school; returns are accepted only from "
+                "a client bound to its school (gateway client create --urn)",
+                field=f"{where}.school_urn",
+            )
         if caller.schools and record.school_urn not in caller.schools:
             raise RollForbidden(
                 f"{where}: this client sends returns for {', '.join(caller.schools)} only, "

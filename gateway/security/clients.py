@@ -39,13 +39,14 @@ def create_client(
     *,
     organisations: Sequence[str] = (),
     schools: Sequence[str] = (),
+    providers: Sequence[str] = (),
 ) -> tuple[Client, str]:
     """Returns the client and its token; the token is not recoverable afterwards."""
-    _check_bindings(organisations, schools)
+    _check_bindings(scopes, organisations, schools, providers)
     token = new_token()
     with store.unit_of_work() as uow:
         client = uow.clients.add(
-            name, scopes, token_hash(token), uow.now, expires_at, organisations, schools
+            name, scopes, token_hash(token), uow.now, expires_at, organisations, schools, providers
         )
     return client, token
 
@@ -63,10 +64,11 @@ def provision_client(
     *,
     organisations: Sequence[str] = (),
     schools: Sequence[str] = (),
+    providers: Sequence[str] = (),
 ) -> str:
     """A client whose token the deployment holds (a Kubernetes Secret), made or brought up to
     date so that running it again changes nothing; only the token's hash is stored."""
-    _check_bindings(organisations, schools)
+    _check_bindings(scopes, organisations, schools, providers)
     if len(token) < MIN_SUPPLIED_TOKEN_LENGTH or not re.fullmatch(r"[\x21-\x7e]+", token):
         raise InvalidInput(
             f"a supplied token needs at least {MIN_SUPPLIED_TOKEN_LENGTH} printable characters "
@@ -75,7 +77,7 @@ def provision_client(
         )
     with store.unit_of_work() as uow:
         return uow.clients.provision(
-            name, scopes, token_hash(token), uow.now, expires_at, organisations, schools
+            name, scopes, token_hash(token), uow.now, expires_at, organisations, schools, providers
         )
 
 
@@ -85,7 +87,25 @@ def prune_clients(store: Store, declared: Sequence[str]) -> list[str]:
         return uow.clients.prune(declared, uow.now)
 
 
-def _check_bindings(organisations: Sequence[str], schools: Sequence[str]) -> None:
+def _check_bindings(
+    scopes: Sequence[Scope],
+    organisations: Sequence[str],
+    schools: Sequence[str],
+    providers: Sequence[str],
+) -> None:
+    if "admin" in scopes and (organisations or schools or providers):
+        # Admin routes are authority-wide (every delivery, every audit row): a bound client
+        # holding them would reach past its binding.
+        raise InvalidInput(
+            "an admin client cannot be bound to schools, organisations or providers",
+            field="scopes",
+        )
+    for provider in providers:
+        if not re.fullmatch(r"[0-9]{6}|1[0-9]{7}", provider):
+            raise InvalidInput(
+                f"{provider!r} is neither a provider URN (6 digits) nor a UKPRN (1 and 7 digits)",
+                field="providers",
+            )
     for ods in organisations:
         if not re.fullmatch(r"[A-Z0-9]{3,10}", ods):
             raise InvalidInput(f"{ods!r} is not an ODS code", field="organisations")

@@ -492,8 +492,12 @@ class AttendanceRepository:
         child_id: str | None,
         cursor: tuple[dt.datetime, str] | None,
         limit: int,
+        within: sa.ColumnElement[bool] | None = None,
     ) -> list[dict[str, Any]]:
+        """``within``: a bound client's reach (gateway/security/reach.py)."""
         query = sa.select(attendance_concerns)
+        if within is not None:
+            query = query.where(within)
         for column, value in (
             ("status", status),
             ("kind", kind),

@@ -182,9 +182,16 @@ class CaseRepository:
         return TimelineRepository(self._connection).for_case(case_id)
 
     def page(
-        self, where: CaseFilter, cursor: str | None, limit: int
+        self,
+        where: CaseFilter,
+        cursor: str | None,
+        limit: int,
+        children_within: sa.Select[tuple[str]] | sa.CompoundSelect[tuple[str]] | None = None,
     ) -> tuple[list[CaseSummary], str | None]:
+        """``children_within``: only these children's cases (a bound client's reach)."""
         query = sa.select(cases)
+        if children_within is not None:
+            query = query.where(cases.c.child_id.in_(children_within))
         for column in ("kind", "status", "reason", "lead_team", "school_urn", "child_id"):
             value = getattr(where, column)
             if value is not None:

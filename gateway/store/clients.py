@@ -28,6 +28,7 @@ class ClientRepository:
         expires_at: dt.datetime | None = None,
         organisations: Sequence[str] = (),
         schools: Sequence[str] = (),
+        providers: Sequence[str] = (),
     ) -> Client:
         if self._by_name(name) is not None:
             raise Conflict(f"a client named {name!r} exists already", field="name")
@@ -42,7 +43,7 @@ class ClientRepository:
                         scopes=" ".join(scopes),
                         created_at=now,
                         expires_at=expires_at,
-                        bindings=_bindings(organisations, schools),
+                        bindings=_bindings(organisations, schools, providers),
                     )
                 )
         except sa.exc.IntegrityError as exc:
@@ -60,6 +61,7 @@ class ClientRepository:
         expires_at: dt.datetime | None,
         organisations: Sequence[str],
         schools: Sequence[str],
+        providers: Sequence[str] = (),
     ) -> str:
         """Make the named client exactly as declared: "created", "updated" or "unchanged".
         A token once revoked or rotated away is refused for good (a Secret reverted to a
@@ -71,7 +73,7 @@ class ClientRepository:
             )
         current = self._connection.execute(sa.select(clients).where(clients.c.name == name)).first()
         if current is None:
-            self.add(name, scopes, token_hash, now, expires_at, organisations, schools)
+            self.add(name, scopes, token_hash, now, expires_at, organisations, schools, providers)
             self._connection.execute(
                 clients.update().where(clients.c.name == name).values(provisioned=True)
             )
@@ -82,7 +84,7 @@ class ClientRepository:
             "scopes": " ".join(scopes),
             "expires_at": expires_at,
             "revoked_at": None,
-            "bindings": _bindings(organisations, schools),
+            "bindings": _bindings(organisations, schools, providers),
             "provisioned": True,
         }
         if all(row[column] == value for column, value in wanted.items()):
@@ -164,8 +166,11 @@ class ClientRepository:
         return None if row is None else _client(row._mapping)
 
 
-def _bindings(organisations: Sequence[str], schools: Sequence[str]) -> str | None:
-    return " ".join([f"ods:{o}" for o in organisations] + [f"urn:{u}" for u in schools]) or None
+def _bindings(
+    organisations: Sequence[str], schools: Sequence[str], providers: Sequence[str] = ()
+) -> str | None:
+    words = [f"ods:{o}" for o in organisations] + [f"urn:{u}" for u in schools]
+    return " ".join(words + [f"provider:{p}" for p in providers]) or None
 
 
 def _client(row: Any) -> Client:
@@ -180,6 +185,7 @@ def _client(row: Any) -> Client:
             "expires_at": row["expires_at"],
             "organisations": [b[4:] for b in bindings if b.startswith("ods:")],
             "schools": [b[4:] for b in bindings if b.startswith("urn:")],
+            "providers": [b[9:] for b in bindings if b.startswith("provider:")],
         },
         Client,
         strict=False,

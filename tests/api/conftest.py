@@ -26,6 +26,17 @@ class Api:
         _, token = create_client(self.store, f"client-{self._made}", scopes or ALL_SCOPES)
         return {"Authorization": f"Bearer {token}"}
 
+    def bound(self, *scopes: Scope, **bindings: tuple[str, ...]) -> dict[str, str]:
+        """A client bound to schools, organisations or providers (gateway/security/reach.py)."""
+        self._made += 1
+        name = f"client-{self._made}"
+        _, token = create_client(self.store, name, scopes, **bindings)
+        return {"Authorization": f"Bearer {token}"}
+
+    def mis(self, *schools: str) -> dict[str, str]:
+        """A school MIS's client: it writes the registers of its own schools only."""
+        return self.bound("attendance:write", schools=schools or ("120456",))
+
 
 @pytest.fixture
 def api(store: Store, database_url: str) -> Iterator[Api]:

@@ -27,7 +27,7 @@ def post_feed(  # type: ignore[no-untyped-def]
 
 
 def test_csv_and_json_feeds_are_accepted_with_a_report(api: Api) -> None:
-    mis = api.token("attendance:write")
+    mis = api.mis()
     upn = make_upn(1)
     response = post_feed(api, mis, csv_feed(pattern_rows(upn, DAYS[:3], [("/", "\\")])))
     assert response.status_code == 202, response.text
@@ -53,12 +53,12 @@ def test_csv_and_json_feeds_are_accepted_with_a_report(api: Api) -> None:
     progress = api.client.get(f"{FEEDS}/{report['id']}", headers=mis)
     assert progress.status_code == 200
     assert (progress.json()["status"], progress.json()["records_accepted"]) == ("completed", 3)
-    other_mis = api.token("attendance:write")
+    other_mis = api.mis()
     assert api.client.get(f"{FEEDS}/{report['id']}", headers=other_mis).status_code == 404
 
 
 def test_malformed_documents_are_400_with_the_position(api: Api) -> None:
-    mis = api.token("attendance:write")
+    mis = api.mis()
     bad_xml = b"<CTfile><Header><DocumentName>Common Transfer File</Header></CTfile>"
     response = post_feed(api, mis, bad_xml, "application/xml")
     assert response.status_code == 400
@@ -72,7 +72,7 @@ def test_malformed_documents_are_400_with_the_position(api: Api) -> None:
 
 
 def test_unsupported_media_and_missing_scope(api: Api) -> None:
-    mis = api.token("attendance:write")
+    mis = api.mis()
     response = post_feed(api, mis, b"x", "application/pdf")
     assert response.status_code == 415
     assert "text/csv" in response.json()["detail"]
@@ -81,7 +81,7 @@ def test_unsupported_media_and_missing_scope(api: Api) -> None:
 
 
 def test_figures_and_concerns_are_readable(api: Api) -> None:
-    mis, officer = api.token("attendance:write"), api.token("cases:read")
+    mis, officer = api.mis(), api.token("cases:read")
     upn = make_upn(5)
     rows = pattern_rows(upn, DAYS[:10], [("/", "\\")] * 3 + [("O", "O")] * 2)  # 60 %
     assert post_feed(api, mis, csv_feed(rows)).status_code == 202
@@ -109,7 +109,7 @@ def test_figures_and_concerns_are_readable(api: Api) -> None:
 def test_a_concern_says_which_team_leads_and_the_case_it_opened(api: Api) -> None:
     """Fifteen days off sick: Lincolnshire's medical threshold opens a case for the Pupil
     Reintegration Team (003 "Attendance and definitions"); the concern names both."""
-    mis, officer = api.token("attendance:write"), api.token("cases:read")
+    mis, officer = api.mis(), api.token("cases:read")
     days = school_days(dt.date(2025, 9, 1), 16)
     rows = pattern_rows(make_upn(6), days, [("I", "I")])
     sent = api.client.post(

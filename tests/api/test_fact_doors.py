@@ -271,7 +271,7 @@ def test_a_child_off_roll_is_routed_alike_from_a_deletion_return_and_the_case_ap
     """The admission-register door (a deletion with no destination) and an officer saying
     the child is off roll, on the day of the deletion, reach the same route."""
     api: Api = authority(policy)
-    _, token = create_client(api.store, "mis", ["attendance:write"])
+    _, token = create_client(api.store, "mis", ["attendance:write"], schools=["120456"])
     deletion = {
         "school_urn": "120456",
         "pupil": {"upn": make_upn(90)},

@@ -107,7 +107,7 @@ def test_the_work_in_the_store_is_what_the_scraper_reads(api: Api, clock: Manual
             == count
         )
 
-    mis = api.token("attendance:write")
+    mis = api.mis()
     days = school_days(dt.date(2025, 9, 1), 2)
     rows = [
         {"school_urn": SCHOOL, "upn": make_upn(7), "date": d.isoformat(), "am": "/", "pm": pm}

@@ -106,7 +106,7 @@ def test_registers_import_idempotently_and_are_searchable(api: Api) -> None:
 
 def test_urns_are_checked_against_gias_once_it_is_loaded(api: Api) -> None:
     admin = api.token()
-    mis = api.token("attendance:write")
+    mis = api.mis("999999", CLOSED)
     feed = f'[{{"school_urn": "999999", "upn": "{child_json(9)["identifiers"]["upn"]}", '
     feed += '"date": "2026-01-05", "am": "/", "pm": "\\\\"}]'
     before = api.client.post(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 
@@ -46,7 +47,7 @@ def test_returns_for_one_child_at_once_apply_in_turn(
                 _body(school, upn),
                 "application/json",
                 deletions_reader,
-                officer(),
+                msgspec.structs.replace(officer(), schools=(school,)),  # the school's MIS
                 store.pack,  # type: ignore[arg-type]
             )
         except BaseException as exc:

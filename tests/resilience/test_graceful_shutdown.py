@@ -39,7 +39,7 @@ def test_the_api_finishes_the_request_it_is_taking_when_told_to_stop(
 ) -> None:
     engine = make_engine(postgres_url)
     _truncate(engine)
-    _, token = create_client(Store(engine), "mis", ("attendance:write",))
+    _, token = create_client(Store(engine), "mis", ("attendance:write",), schools=(SCHOOL,))
     days = school_days(dt.date(2025, 9, 1), 20)
     body = csv_feed(
         row for n in range(300) for row in pattern_rows(make_upn(n), days, [("/", "\\")])
