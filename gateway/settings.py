@@ -83,7 +83,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # UKRLP, the register of learning providers (SOAP, contracts/ukrlp); unset: no look-ups.
     ukrlp_url: str | None = None
     ukrlp_timeout_seconds: float = 15.0
-    # Failed authentications one address may make in a minute before it is refused (429).
+    # Failed authentications one address, or one wrong token, may make in a minute before
+    # further wrong tokens are refused (429). A right token is never refused.
     auth_failures_per_minute: int = 20
     # Largest request body accepted, in bytes (feeds have their own limits later).
     max_request_bytes: int = 1_048_576

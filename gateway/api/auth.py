@@ -6,6 +6,7 @@ on the /api router and fails closed: a route that forgets to declare a scope is 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import anyio.to_thread
@@ -21,7 +22,8 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from gateway.model.client import Client, Scope
 from gateway.security.clients import authenticate
-from gateway.security.throttle import FailureThrottle
+from gateway.security.throttle import FailureThrottle, source_key, token_key
+from gateway.store.unit_of_work import Store
 
 SECURITY_SCHEME = "bearer"
 
@@ -30,25 +32,51 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        throttle: FailureThrottle = connection.app.state.auth_throttle
-        address = connection.client.host if connection.client else "unknown"
-        wait = throttle.retry_after(address)
+        client, wait = await anyio.to_thread.run_sync(
+            authenticate_bearer,
+            connection.app.state.store,
+            connection.app.state.auth_throttle,
+            connection.client.host if connection.client else None,
+            connection.headers.get("authorization", ""),
+        )
+        if client is not None:
+            return AuthenticationResult(user=client, auth=None)
         if wait is not None:
             raise TooManyRequestsException(
-                "too many failed authentications from this address; try again later",
-                headers={"Retry-After": str(max(1, round(wait)))},
+                "too many failed authentications from this address or with this token; "
+                "try again later",
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
             )
-        scheme, _, token = connection.headers.get("authorization", "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            throttle.failed(address)
-            raise NotAuthorizedException("send a bearer token in the Authorization header")
-        store = connection.app.state.store
-        client = await anyio.to_thread.run_sync(authenticate, store, token)
-        if client is None:
-            throttle.failed(address)
-            raise NotAuthorizedException("the token is unknown, expired or revoked")
-        return AuthenticationResult(user=client, auth=None)
+        raise NotAuthorizedException(
+            "the token is unknown, expired or revoked"
+            if bearer_token(connection.headers.get("authorization", ""))
+            else "send a bearer token in the Authorization header"
+        )
+
+
+def authenticate_bearer(
+    store: Store, throttle: FailureThrottle, host: str | None, authorization: str
+) -> tuple[Client | None, float | None]:
+    """The client an Authorization header's bearer token names, or None and, when the caller
+    is to be refused 429, the seconds it is to wait.
+
+    The token is looked up before the throttle is asked, so a right token is always served,
+    whoever else has failed from its address. A missing or wrong one is a failure of the
+    source address and of the token presented; when either has failed too often already, the
+    caller is told to wait whether or not this one would have been right, so 401 and 429 say
+    nothing a 200 would not."""
+    keys = [source_key(host)]
+    if token := bearer_token(authorization):
+        client = authenticate(store, token)
+        if client is not None:
+            return client, None
+        keys.append(token_key(token))
+    return None, throttle.failed(*keys)
+
+
+def bearer_token(authorization: str) -> str:
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 def scope_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:

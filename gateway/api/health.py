@@ -12,8 +12,8 @@ from litestar import Request, Response, get
 from litestar.datastructures import State
 from sqlalchemy.exc import SQLAlchemyError
 
+from gateway.api.auth import authenticate_bearer, bearer_token
 from gateway.delivery.setup import unconfigured
-from gateway.security.clients import authenticate
 from gateway.settings import Settings
 from gateway.store.migrate import pending_revisions
 from gateway.store.unit_of_work import Store
@@ -49,11 +49,15 @@ async def ready(request: Request[object, object, State], state: State) -> Respon
 
 
 def _is_admin(store: Store, request: Request[object, object, State]) -> bool:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    """Whether the request carries an admin token. A wrong one counts as a failed
+    authentication, as on the API; a caller throttled there gets the short answer, the same
+    as a wrong token's. Probes send no token and are never counted."""
+    authorization = request.headers.get("authorization", "")
+    if not bearer_token(authorization):
         return False
+    host = request.client.host if request.client else None
     try:
-        client = authenticate(store, token.strip())
+        client, _ = authenticate_bearer(store, request.app.state.auth_throttle, host, authorization)
     except SQLAlchemyError:
         return False
     return client is not None and "admin" in client.scopes
