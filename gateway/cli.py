@@ -131,6 +131,7 @@ def serve(
                 access_log=False,
                 log_config=None,
                 timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
+                **_forwarded_headers(settings),
             )
         else:
             uvicorn.run(
@@ -140,6 +141,7 @@ def serve(
                 access_log=False,
                 log_config=None,
                 timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
+                **_forwarded_headers(settings),
             )
     finally:
         stop.set()
@@ -151,6 +153,15 @@ def serve(
         # The exit status a supervisor expects from SIGTERM, now that the work is handed back.
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.raise_signal(signal.SIGTERM)
+
+
+def _forwarded_headers(settings: Settings) -> dict[str, Any]:
+    """X-Forwarded-For and -Proto believed from GATEWAY_TRUSTED_PROXIES only. uvicorn's own
+    default believes them from 127.0.0.1 (or FORWARDED_ALLOW_IPS), so a caller on the same
+    host, or behind a local proxy that passes the header on, could name any address it
+    liked; without trusted proxies the headers are not read at all."""
+    proxies = settings.trusted_proxy_list
+    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies}
 
 
 @main.command()

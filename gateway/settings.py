@@ -6,6 +6,7 @@ deployment sees every knob in one place.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -86,14 +87,41 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # Failed authentications one address, or one wrong token, may make in a minute before
     # further wrong tokens are refused (429). A right token is never refused.
     auth_failures_per_minute: int = 20
+    # Proxies (IP addresses or CIDR networks, comma-separated) whose X-Forwarded-For and
+    # X-Forwarded-Proto `serve` believes. Empty: none, and the failed-login throttle counts
+    # the address that connected, whatever headers a caller writes.
+    trusted_proxies: str = ""
     # Largest request body accepted, in bytes (feeds have their own limits later).
     max_request_bytes: int = 1_048_576
     # Largest attendance feed, in bytes; streamed to disk, never held whole in memory.
     max_feed_bytes: int = 200 * 1_048_576
 
+    def __post_init__(self) -> None:
+        self.trusted_proxy_list  # noqa: B018 (refused here, at start-up, not at the first request)
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """GATEWAY_TRUSTED_PROXIES as uvicorn's forwarded_allow_ips. Checked here because
+        uvicorn takes anything it cannot read as a host name, trusted by no one, silently."""
+        proxies = []
+        for item in (part.strip() for part in self.trusted_proxies.split(",")):
+            if not item:
+                continue
+            try:
+                if "/" in item:
+                    ipaddress.ip_network(item)  # strict, as uvicorn reads it: no host bits
+                else:
+                    ipaddress.ip_address(item)
+            except ValueError as exc:
+                raise SettingsError(
+                    f"GATEWAY_TRUSTED_PROXIES: {item!r} is not an IP address or a network ({exc})"
+                ) from None
+            proxies.append(item)
+        return proxies
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

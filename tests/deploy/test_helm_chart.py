@@ -163,6 +163,10 @@ def test_schema_accepts_both_value_files_and_refuses_mistakes() -> None:
                 **MINIMUM,
                 "config": {"extra": {"GATEWAY_WEB_CONCURRENCY": "4"}},
             },
+            "a trusted proxy named by its host name": {
+                **MINIMUM,
+                "config": {"trustedProxies": ["ingress-nginx-controller"]},
+            },
             "root allowed": {**MINIMUM, "securityContext": {"runAsNonRoot": False}},
             "writable root filesystem": {
                 **MINIMUM,
@@ -527,6 +531,13 @@ def test_config_map_carries_the_settings() -> None:
     for component in ("api", "worker"):
         for c in containers(render(MINIMUM).workload(component)["spec"]["template"]["spec"]):
             assert c["envFrom"] == [{"configMapRef": {"name": fullname()}}]
+
+
+def test_forwarded_addresses_are_believed_only_from_the_proxies_named() -> None:
+    assert "GATEWAY_TRUSTED_PROXIES" not in render(MINIMUM).config()
+    assert "GATEWAY_TRUSTED_PROXIES" not in render(PRODUCTION).config()
+    named = render(merged(MINIMUM, {"config": {"trustedProxies": ["10.244.0.0/16", "fd00::1"]}}))
+    assert named.config()["GATEWAY_TRUSTED_PROXIES"] == "10.244.0.0/16,fd00::1"
 
 
 def _checksums(release: Rendered) -> set[str]:

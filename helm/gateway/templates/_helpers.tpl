@@ -118,6 +118,9 @@ migration Job's env (the Job runs before the ConfigMap exists on a first install
 {{- with $c.ukrlpUrl }}
 {{- $_ := set $data "GATEWAY_UKRLP_URL" . }}
 {{- end }}
+{{- with $c.trustedProxies }}
+{{- $_ := set $data "GATEWAY_TRUSTED_PROXIES" (join "," .) }}
+{{- end }}
 {{- range $k, $v := $c.extra }}
 {{- $_ := set $data $k $v }}
 {{- end }}
