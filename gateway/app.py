@@ -29,6 +29,7 @@ from gateway.api.deps import provide_pack, provide_store
 from gateway.api.fhir import fhir_router
 from gateway.api.health import live, ready
 from gateway.api.metrics import metrics
+from gateway.api.openapi_errors import GatewayOpenAPIConfig
 from gateway.api.panels import PanelController
 from gateway.api.portal import PortalController
 from gateway.api.problems import exception_handlers
@@ -72,7 +73,7 @@ API_ROUTES = [
 
 
 def openapi_config() -> OpenAPIConfig:
-    return OpenAPIConfig(
+    return GatewayOpenAPIConfig(
         title="Section 19 interoperability gateway",
         version=__version__,
         description=(
@@ -114,7 +115,7 @@ def create_app(
             "pack": Provide(provide_pack, sync_to_thread=False),
         },
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[live, ready, metrics, api, fhir_router(provide_store, provide_pack)],
         middleware=[
             http_metrics,  # outermost, so refusals are counted too
@@ -140,6 +141,7 @@ def create_app(
         logging_config=None,  # gateway.logs owns logging (redaction); Litestar must not reset it
         on_shutdown=[store.engine.dispose],
     )
+    return app
 
 
 def app_from_environment() -> Litestar:

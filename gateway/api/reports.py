@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from gateway.api.auth import scoped
+from gateway.api.openapi_errors import answers_in
 from gateway.reports.sla_service import MEDIA, ReportFormat, sla_report
 from gateway.store.unit_of_work import Store
 
@@ -19,7 +20,11 @@ class ReportController(Controller):
     path = "/reports"
     tags = ["reports"]
 
-    @get("/sla", operation_id="sla_report", **scoped("reports:read"))
+    @get(
+        "/sla",
+        operation_id=answers_in("sla_report", *MEDIA.values()),
+        **scoped("reports:read"),
+    )
     async def sla(
         self,
         store: NamedDependency[Store],

@@ -1,7 +1,7 @@
 """schemathesis, driven by the OpenAPI document, against the gateway served on loopback: on
-every operation, whatever the generated input, no 5xx, and answers match the schema they
-declare. Kept small per operation (the suite must stay quick); the run is seeded so a failure
-can be repeated."""
+every operation, whatever the generated input, no 5xx, and every answer is one the document
+declares (its status code, its content type and its schema). Kept small per operation (the
+suite must stay quick); the run is seeded so a failure can be repeated."""
 
 from __future__ import annotations
 
@@ -15,7 +15,12 @@ import pytest
 import schemathesis
 import uvicorn
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error, response_schema_conformance
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from gateway.app import create_app
 from gateway.model.client import ALL_SCOPES
@@ -63,4 +68,12 @@ def test_no_operation_answers_with_a_server_error(
 ) -> None:
     base, headers = served
     response = case.call(base_url=base, headers=headers)
-    case.validate_response(response, checks=(not_a_server_error, response_schema_conformance))
+    case.validate_response(
+        response,
+        checks=(
+            not_a_server_error,
+            status_code_conformance,
+            content_type_conformance,
+            response_schema_conformance,
+        ),
+    )
