@@ -39,6 +39,7 @@ from gateway.api.reports import ReportController
 from gateway.api.request import GatewayRequest
 from gateway.api.request_context import RequestContextMiddleware, add_request_id_header
 from gateway.api.roll import RollController
+from gateway.api.security_headers import add_security_headers
 from gateway.api.sla import CaseClockController, ClockController
 from gateway.intake.ports import FeedReader
 from gateway.logs import configure_logging
@@ -137,7 +138,7 @@ def create_app(
             }
         ),
         request_max_body_size=settings.max_request_bytes,
-        before_send=[add_request_id_header],
+        before_send=[add_request_id_header, add_security_headers],
         logging_config=None,  # gateway.logs owns logging (redaction); Litestar must not reset it
         on_shutdown=[store.engine.dispose],
     )
