@@ -8,6 +8,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from adapters.mis.readers import mis_readers
@@ -15,6 +16,7 @@ from adapters.mis.roll_returns import additions_reader, deletions_reader
 from adapters.portal.reader import read_notification
 from gateway import __version__
 from gateway.api.advice import AdviceController, AssessmentController, SharingController
+from gateway.api.api_reference import OfflineSwaggerUI, open_paths
 from gateway.api.attendance import ChildAttendanceController, FeedController
 from gateway.api.auth import (
     SECURITY_SCHEME,
@@ -51,6 +53,7 @@ from gateway.settings import Settings, load_settings
 from gateway.store.engine import make_engine
 from gateway.store.unit_of_work import Store
 
+SCHEMA_PATH = "/schema"
 API_ROUTES = [
     AuditController,
     AdviceController,
@@ -81,7 +84,10 @@ def openapi_config() -> OpenAPIConfig:
             "Canonical case API of the Section 19 gateway. Every operation but the health "
             "checks needs a bearer token carrying the scope it names."
         ),
-        path="/schema",
+        path=SCHEMA_PATH,
+        # Swagger UI served whole by the gateway (no CDN), and the document as JSON and YAML;
+        # the other UIs Litestar offers load from CDNs and are left out.
+        render_plugins=[OfflineSwaggerUI(), YamlRenderPlugin()],
         components=Components(
             security_schemes={
                 SECURITY_SCHEME: SecurityScheme(
@@ -121,7 +127,10 @@ def create_app(
         middleware=[
             http_metrics,  # outermost, so refusals are counted too
             RequestContextMiddleware,
-            DefineMiddleware(BearerAuthentication, exclude=[r"^/health/"]),
+            # The API reference's page holds no data; the document it loads needs a token.
+            DefineMiddleware(
+                BearerAuthentication, exclude=[r"^/health/", *open_paths(SCHEMA_PATH)]
+            ),
         ],
         exception_handlers=exception_handlers,
         request_class=GatewayRequest,
