@@ -16,7 +16,7 @@ import sys
 import tempfile
 import threading
 import typing
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import msgspec
@@ -30,6 +30,9 @@ from gateway.rules.pack import PackError
 from gateway.settings import Settings, SettingsError, load_settings
 from gateway.store import Store, make_engine
 from gateway.store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from gateway.intake.feed_applier import FeedApplier
 
 console = Console()
 
@@ -170,14 +173,10 @@ def _forwarded_headers(settings: Settings) -> dict[str, Any]:
 def worker(ctx: Context, once: bool) -> None:
     """Deliver outbox messages until stopped (SIGTERM finishes or releases the current batch)."""
     from gateway.delivery.setup import build_worker
-    from gateway.intake.feed_applier import apply_queued
 
     store = ctx.store()
     if once:
-        from gateway.rules.pack import load_pack
-
-        feeds = apply_queued(store, load_pack(ctx.settings.policy))
-        click.echo(f"applied {feeds} attendance feed(s)")
+        click.echo(f"applied {_applier(ctx.settings, store).cycle()} attendance feed(s)")
         click.echo(f"delivered or settled {build_worker(ctx.settings, store).drain()} message(s)")
         return
     stop = threading.Event()
@@ -229,16 +228,29 @@ def _escalations(settings: Settings, store: Store, stop: threading.Event) -> Non
         stop.wait(settings.escalation_every_seconds)
 
 
+def _applier(settings: Settings, store: Store) -> FeedApplier:
+    """The attendance applier as the worker runs it (stalled feeds read again, then applied)."""
+    from adapters.mis.readers import mis_readers
+    from gateway.intake.feed_applier import FeedApplier
+    from gateway.rules.pack import load_pack
+
+    return FeedApplier(
+        store,
+        load_pack(settings.policy),
+        settings.worker_poll_seconds,
+        readers=mis_readers(),
+        parse_lease_seconds=settings.feed_parse_lease_seconds,
+    )
+
+
 def _background_work(
     settings: Settings, store: Store, stop: threading.Event
 ) -> list[threading.Thread]:
     """The delivery worker and the attendance applier, each on its own thread."""
     from gateway.delivery.setup import build_worker
-    from gateway.intake.feed_applier import FeedApplier
-    from gateway.rules.pack import load_pack
 
     delivery = build_worker(settings, store)
-    applier = FeedApplier(store, load_pack(settings.policy), settings.worker_poll_seconds)
+    applier = _applier(settings, store)
     runner = threading.Thread(
         target=delivery.run, args=(stop, settings.worker_poll_seconds), name="delivery"
     )

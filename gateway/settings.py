@@ -95,6 +95,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     max_request_bytes: int = 1_048_576
     # Largest attendance feed, in bytes; streamed to disk, never held whole in memory.
     max_feed_bytes: int = 200 * 1_048_576
+    # A large feed being read with no progress for this long was cut off (its request's
+    # process died, or its sender went away): the worker reads it again from its archive.
+    # Progress is written every 50,000 records, a second or two apart.
+    feed_parse_lease_seconds: float = 600.0
 
     def __post_init__(self) -> None:
         self.trusted_proxy_list  # noqa: B018 (refused here, at start-up, not at the first request)

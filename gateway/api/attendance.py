@@ -105,10 +105,18 @@ class FeedController(Controller):
         **scoped("attendance:write"),
     )
     def progress(
-        self, request: ClientRequest, store: NamedDependency[Store], feed_id: FromPath[str]
+        self,
+        request: ClientRequest,
+        store: NamedDependency[Store],
+        state: State,
+        feed_id: FromPath[str],
     ) -> FeedReport:
-        """A feed's progress and outcome (its sender, or an admin, may read it)."""
-        return feed_progress(store, feed_id, request.user)
+        """A feed's progress and outcome (its sender, or an admin, may read it). ``stalled``:
+        its reading was cut off (no progress for longer than the parse lease); the worker
+        reads it again from its archive. ``error`` says why a feed is stalled, superseded,
+        rejected or failed."""
+        lease = state.settings.feed_parse_lease_seconds
+        return feed_progress(store, feed_id, request.user, lease)
 
     @get(
         "/concerns",

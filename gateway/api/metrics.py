@@ -24,6 +24,9 @@ async def metrics(state: State) -> Response[bytes]:
     """Requests and latency of this process; outbox depth, deliveries by result, feed records
     accepted and rejected, and clocks breached from the database."""
     body = await anyio.to_thread.run_sync(
-        exposition, state.store, state.settings.metrics_store_seconds
+        exposition,
+        state.store,
+        state.settings.metrics_store_seconds,
+        state.settings.feed_parse_lease_seconds,
     )
     return Response(body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -5,7 +5,9 @@ into the registers, updates figures and raises concerns, many schools at a time.
 The archive row is always written before the body is read: a small feed (a school's day) is
 archived, read and queued in one transaction, so nothing is acknowledged that is not stored;
 a large one commits its archive first so its progress can be followed while it is read. A
-document that cannot be read is kept, archived and marked rejected.
+document that cannot be read is kept, archived and marked rejected. A large feed whose reading
+is cut off (the process dies, the sender goes away) is read again from its archive by the
+worker once its parse lease has passed (gateway/intake/feed_resume.py).
 """
 
 from __future__ import annotations
@@ -70,6 +72,41 @@ class FeedForbidden(FeedRefused):
     """A school's MIS client sending for a school it is not bound to."""
 
 
+class TakenBack(Exception):
+    """The feed's reading stalled for longer than its lease, and a worker took it back to read
+    it again from the archive: whoever was reading it stops."""
+
+
+def feed_year(fmt: FeedFormat, academic_year: int | None, day: dt.date) -> int | None:
+    """The academic year a feed's records must fall in: the one given, else the year of
+    receipt (CSV, JSON); a CTF's YearData say their own."""
+    if academic_year is None and fmt != "ctf":
+        return academic_year_of(day)
+    return academic_year
+
+
+def read_document(
+    body: BinaryIO,
+    read: FeedReader,
+    *,
+    school_urn: str | None,
+    academic_year: int | None,
+    today: dt.date,
+    progress: Callable[[int], None],
+    progress_every: int,
+) -> ParsedFeed:
+    body.seek(0)
+    return parse_feed(
+        read(body),
+        school_urn=school_urn,
+        academic_year=academic_year,
+        today=today,
+        codes=load_codes(),
+        progress=progress,
+        progress_every=progress_every,
+    )
+
+
 def spool_digest(stream: BinaryIO) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
@@ -96,18 +133,15 @@ def ingest_feed(
     concerns they raised follow when the feed is applied (GET the feed). The same feed sent
     again answers with the first one's report."""
     today = store.clock.now().date()
-    year = upload.academic_year
-    if year is None and upload.format != "ctf":
-        year = academic_year_of(today)
+    year = feed_year(upload.format, upload.academic_year, today)
 
     def parse(progress: Callable[[int], None]) -> ParsedFeed:
-        body.seek(0)
-        return parse_feed(
-            read(body),
+        return read_document(
+            body,
+            read,
             school_urn=upload.school_urn,
             academic_year=year,
             today=today,
-            codes=load_codes(),
             progress=progress,
             progress_every=progress_every,
         )
@@ -128,7 +162,7 @@ def ingest_feed(
                 refused: Exception | None = exc
             else:
                 refused = None
-                report = _queue(uow, feed_id, received_at, upload, parsed, year)
+                report = queue_parsed(uow, feed_id, received_at, upload.format, parsed, year)
         if refused is not None:
             raise _rejected(feed_id, refused)
         return report
@@ -140,21 +174,35 @@ def ingest_feed(
             return duplicate
         feed_id, received_at = _archive(uow, upload, body, caller)
 
+    # Each write is the request's only while the feed is still its own (attempt 0): a worker
+    # takes back a feed whose progress stopped for longer than the parse lease.
     def progress(records: int) -> None:
         with store.unit_of_work() as uow:
-            uow.attendance.update_feed(feed_id, uow.now, status="parsing", records_received=records)
+            if not uow.attendance.update_reading(
+                feed_id, 0, uow.now, status="parsing", records_received=records
+            ):
+                raise TakenBack(feed_id)
         on_progress(records)
 
     try:
         parsed = parse(progress)
         with store.unit_of_work(read_only=True) as uow:
             check_school(uow, parsed.school_urn, caller)
+    except TakenBack:
+        with store.unit_of_work(read_only=True) as uow:
+            return uow.attendance.feed_report(feed_id)
     except (MalformedDocument, FeedRefused) as exc:
         with store.unit_of_work() as uow:
-            uow.attendance.update_feed(feed_id, uow.now, status="rejected", error=str(exc))
+            uow.attendance.update_reading(feed_id, 0, uow.now, status="rejected", error=str(exc))
         raise _rejected(feed_id, exc) from exc
     with store.unit_of_work() as uow:
-        return _queue(uow, feed_id, received_at, upload, parsed, year)
+        if not uow.attendance.still_reading(feed_id, 0):
+            return uow.attendance.feed_report(feed_id)  # the worker's reading decides
+        first = same_feed_taken(uow, feed_id, upload.sha256, parsed.school_urn)
+        if first is not None:  # the same feed, sent twice at once: the other was taken
+            supersede(uow, feed_id, first, "the same feed, sent twice at once")
+            return msgspec.structs.replace(uow.attendance.feed_report(first), duplicate_of=first)
+        return queue_parsed(uow, feed_id, received_at, upload.format, parsed, year)
 
 
 def check_school(uow: UnitOfWork, urn: str, caller: Client) -> None:
@@ -196,6 +244,20 @@ def _duplicate(uow: UnitOfWork, upload: FeedUpload, caller: Client) -> FeedRepor
     return msgspec.structs.replace(report, duplicate_of=first)
 
 
+def same_feed_taken(uow: UnitOfWork, feed_id: str, sha256: str, school_urn: str) -> str | None:
+    """Another feed of the same bytes for the same school, queued or applied already."""
+    first = uow.attendance.completed_feed_with(sha256, school_urn)
+    return first if first != feed_id else None
+
+
+def supersede(uow: UnitOfWork, feed_id: str, first: str, why: str) -> None:
+    """Another feed of the same bytes was taken: this one is not applied (applied once)."""
+    uow.attendance.update_feed(
+        feed_id, uow.now, status="superseded", error=f"{why}, was taken as feed {first}"
+    )
+    log.info("attendance feed superseded", feed_id=feed_id, taken=first)
+
+
 def _archive(
     uow: UnitOfWork, upload: FeedUpload, body: BinaryIO, caller: Client
 ) -> tuple[str, dt.datetime]:
@@ -221,11 +283,11 @@ def _archive(
     return feed_id, uow.now
 
 
-def _queue(
+def queue_parsed(
     uow: UnitOfWork,
     feed_id: str,
     received_at: dt.datetime,
-    upload: FeedUpload,
+    fmt: FeedFormat,
     parsed: ParsedFeed,
     year: int | None,
 ) -> FeedReport:
@@ -245,7 +307,7 @@ def _queue(
     report = FeedReport(
         id=feed_id,
         school_urn=parsed.school_urn,
-        format=upload.format,
+        format=fmt,
         status="queued",
         received_at=received_at,
         completed_at=None,

@@ -42,9 +42,14 @@ class ConcernPage(msgspec.Struct, kw_only=True, frozen=True):
     next_cursor: str | None
 
 
-def feed_progress(store: Store, feed_id: str, caller: Client) -> FeedReport:
+def feed_progress(
+    store: Store, feed_id: str, caller: Client, parse_lease_seconds: float = 600.0
+) -> FeedReport:
+    """The feed as it stands: one still being read with no progress for longer than the parse
+    lease reads ``stalled``."""
     with store.unit_of_work() as uow:
-        report = uow.attendance.feed_report(feed_id)
+        stalled_before = uow.now - dt.timedelta(seconds=parse_lease_seconds)
+        report = uow.attendance.feed_report(feed_id, stalled_before=stalled_before)
         owner = uow.attendance.feed_owner(feed_id)
     if owner != caller.id and "admin" not in caller.scopes:
         # Another client's feed: not found rather than forbidden, so ids cannot be probed.

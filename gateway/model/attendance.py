@@ -82,7 +82,12 @@ class RejectedRecord(msgspec.Struct, frozen=True, kw_only=True):
 
 
 FeedFormat = Literal["ctf", "csv", "json"]
-FeedStatus = Literal["received", "parsing", "queued", "completed", "rejected", "failed"]
+# received, parsing: being read by the request that brought it. stalled: no progress for longer
+# than the parse lease (the request was cut off); a worker reads it again from its archive.
+# superseded: cut off, and the same feed sent again was taken instead.
+FeedStatus = Literal[
+    "received", "parsing", "stalled", "queued", "completed", "rejected", "failed", "superseded"
+]
 
 
 class FeedReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -102,3 +107,5 @@ class FeedReport(msgspec.Struct, frozen=True, kw_only=True):
     duplicate_of: str | None = None
     rejected: list[RejectedRecord] = []
     notes: list[str] = []
+    # Why a feed is stalled, superseded, rejected or failed, and what to do about it.
+    error: str | None = None

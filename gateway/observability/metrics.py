@@ -30,7 +30,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from gateway.observability import process_metrics  # noqa: F401 - its settings apply here too
+from gateway.store.attendance import READING
 from gateway.store.schema import attendance_feeds, clocks, outbox
+from gateway.store.types import UTCDateTime
 from gateway.store.unit_of_work import Store
 
 PREFIX = "gateway"
@@ -48,11 +50,17 @@ class StoreCollector(Collector):
     _lock = threading.Lock()
 
     def __init__(
-        self, store: Store, fresh_for: float, now: Callable[[], float] = time.monotonic
+        self,
+        store: Store,
+        fresh_for: float,
+        now: Callable[[], float] = time.monotonic,
+        *,
+        feed_parse_lease: float = 600.0,
     ) -> None:
         self._store = store
         self._fresh_for = fresh_for
         self._now = now
+        self._feed_parse_lease = dt.timedelta(seconds=feed_parse_lease)
 
     def collect(self) -> Iterator[Metric]:
         key = id(self._store)
@@ -67,17 +75,21 @@ class StoreCollector(Collector):
         moment = self._store.clock.now()
         with self._store.unit_of_work(read_only=True) as uow:
             connection = uow.connection
-            return [*_outbox(connection), *_feeds(connection), *_clocks(connection, moment)]
+            return [
+                *_outbox(connection),
+                *_feeds(connection, moment - self._feed_parse_lease),
+                *_clocks(connection, moment),
+            ]
 
 
-def exposition(store: Store, fresh_for: float = 5.0) -> bytes:
+def exposition(store: Store, fresh_for: float = 5.0, feed_parse_lease: float = 600.0) -> bytes:
     """This process's metrics (every process's, under several), then the store's."""
     processes = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         processes = CollectorRegistry()
         multiprocess.MultiProcessCollector(processes)  # type: ignore[no-untyped-call]
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(StoreCollector(store, fresh_for))
+    registry.register(StoreCollector(store, fresh_for, feed_parse_lease=feed_parse_lease))
     return generate_latest(processes) + generate_latest(registry)
 
 
@@ -107,7 +119,7 @@ def _outbox(connection: sa.Connection) -> Iterator[Metric]:
     yield settled
 
 
-def _feeds(connection: sa.Connection) -> Iterator[Metric]:
+def _feeds(connection: sa.Connection, stalled_before: dt.datetime) -> Iterator[Metric]:
     records = CounterMetricFamily(
         f"{PREFIX}_feed_records",
         "Attendance feed records received, by result",
@@ -122,11 +134,23 @@ def _feeds(connection: sa.Connection) -> Iterator[Metric]:
     records.add_metric(["accepted"], int(accepted))
     records.add_metric(["rejected"], int(rejected))
     yield records
-    feeds = GaugeMetricFamily(f"{PREFIX}_feeds", "Attendance feeds by status", labels=["status"])
-    for status, count in connection.execute(
-        sa.select(attendance_feeds.c.status, sa.func.count()).group_by(attendance_feeds.c.status)
-    ):
-        feeds.add_metric([status], int(count))
+    feeds = GaugeMetricFamily(
+        f"{PREFIX}_feeds",
+        "Attendance feeds by status; stalled: being read with no progress for longer than the "
+        "parse lease (cut off), waiting for the worker to read it again",
+        labels=["status"],
+    )
+    # A feed whose reading stalled is not in progress: it is counted as stalled.
+    status = sa.case(
+        (
+            attendance_feeds.c.status.in_(READING)
+            & (attendance_feeds.c.updated_at < sa.literal(stalled_before, UTCDateTime)),
+            "stalled",
+        ),
+        else_=attendance_feeds.c.status,
+    ).label("status")
+    for state, count in connection.execute(sa.select(status, sa.func.count()).group_by(status)):
+        feeds.add_metric([state], int(count))
     yield feeds
 
 

@@ -29,6 +29,8 @@ from gateway.store.schema import (
 )
 from gateway.store.types import UTCDateTime
 
+# A feed in one of these states is being read by the request (or worker) that holds it.
+READING = ("received", "parsing")
 EMPTY = b"\x80"  # an empty msgpack map: a school year with no pupils yet
 APPLIER_LOCK = 1_901_996  # advisory lock key held while attendance feeds are applied
 _SQLITE_CHUNK = 900  # stays under SQLite's bound-parameter limit on every build
@@ -107,6 +109,72 @@ class AttendanceRepository:
             .values(updated_at=now, **values)
         )
 
+    def update_reading(self, feed_id: str, attempt: int, now: dt.datetime, **values: Any) -> bool:
+        """Update a feed still being read by the holder of ``attempt`` (0: the request that
+        brought it; n: the worker that took it back the n-th time); False when it is not (a
+        worker took it back after its reading stalled), and nothing is written."""
+        result = self._connection.execute(
+            attendance_feeds.update()
+            .where(
+                attendance_feeds.c.id == feed_id,
+                attendance_feeds.c.status.in_(READING),
+                attendance_feeds.c.parse_attempts == attempt,
+            )
+            .values(updated_at=now, **values)
+        )
+        return result.rowcount == 1
+
+    def still_reading(self, feed_id: str, attempt: int) -> bool:
+        """Whether the holder of ``attempt`` still holds the feed; locks it until the unit of
+        work ends, so no worker takes it back meanwhile."""
+        found = self._connection.execute(
+            sa.select(attendance_feeds.c.id)
+            .where(
+                attendance_feeds.c.id == feed_id,
+                attendance_feeds.c.status.in_(READING),
+                attendance_feeds.c.parse_attempts == attempt,
+            )
+            .with_for_update()
+        ).first()
+        return found is not None
+
+    def next_stalled(self, before: dt.datetime) -> dict[str, Any] | None:
+        """The oldest feed still being read with no progress since ``before``, locked (other
+        workers skip it), with its archive's digest and compressed body."""
+        row = self._connection.execute(
+            sa.select(
+                attendance_feeds,
+                inbound_archive.c.content_type,
+                inbound_archive.c.size,
+                inbound_archive.c.body.label("archived_body"),
+            )
+            .join(inbound_archive, inbound_archive.c.id == attendance_feeds.c.archive_id)
+            .where(
+                attendance_feeds.c.status.in_(READING),
+                attendance_feeds.c.updated_at < before,
+            )
+            .order_by(attendance_feeds.c.received_at, attendance_feeds.c.id)
+            .limit(1)
+            .with_for_update(of=attendance_feeds, skip_locked=True)
+        ).first()
+        return None if row is None else dict(row._mapping)
+
+    def later_feed_applied(
+        self, school_urn: str, received_at: dt.datetime, feed_id: str
+    ) -> str | None:
+        """A feed from this school received after ``received_at`` and applied already."""
+        return self._connection.execute(
+            sa.select(attendance_feeds.c.id)
+            .where(
+                attendance_feeds.c.school_urn == school_urn,
+                attendance_feeds.c.status == "completed",
+                attendance_feeds.c.received_at > received_at,
+                attendance_feeds.c.id != feed_id,
+            )
+            .order_by(attendance_feeds.c.received_at)
+            .limit(1)
+        ).scalar()
+
     def completed_feed_with(self, sha256: str, school_urn: str | None) -> str | None:
         # Queued counts too: it will be applied, so the same feed again is the same feed (a
         # sender retrying after a lost answer). One cut off mid-read is not: it never finishes.
@@ -130,6 +198,12 @@ class AttendanceRepository:
             .with_for_update(skip_locked=True)
         )
         return [(feed_id, bytes(staged)) for feed_id, staged in rows]
+
+    def wait_for_applier(self) -> None:
+        """Wait for the applier's turn (held until the unit of work ends): whatever a running
+        batch applies is committed before this unit of work reads on."""
+        if self._dialect == "postgresql":
+            self._connection.execute(sa.select(sa.func.pg_advisory_xact_lock(APPLIER_LOCK)))
 
     def hold_applier(self) -> bool:
         """One applier at a time, so a school's feeds are applied in the order received;
@@ -176,7 +250,15 @@ class AttendanceRepository:
                 ],
             )
 
-    def feed_report(self, feed_id: str, rejected_limit: int = 10_000) -> FeedReport:
+    def feed_report(
+        self,
+        feed_id: str,
+        rejected_limit: int = 10_000,
+        *,
+        stalled_before: dt.datetime | None = None,
+    ) -> FeedReport:
+        """The feed as it stands. With ``stalled_before``, a feed still being read with no
+        progress since then reads ``stalled``: its reading was cut off."""
         row = self._connection.execute(
             sa.select(attendance_feeds).where(attendance_feeds.c.id == feed_id)
         ).first()
@@ -189,11 +271,23 @@ class AttendanceRepository:
             .limit(rejected_limit)
         )
         fields = row._mapping
+        status, error = fields["status"], fields["error"]
+        if (
+            stalled_before is not None
+            and status in READING
+            and fields["updated_at"] < stalled_before
+        ):
+            status = "stalled"
+            error = (
+                f"no progress since {fields['updated_at'].isoformat()}: its reading was cut "
+                "off (the process reading it stopped, or its sender went away), and it will "
+                "be read again from its archive by the gateway's worker"
+            )
         return FeedReport(
             id=fields["id"],
             school_urn=fields["school_urn"],
             format=fields["format"],
-            status=fields["status"],
+            status=status,
             received_at=fields["received_at"],
             completed_at=fields["completed_at"],
             records_received=fields["records_received"],
@@ -205,6 +299,7 @@ class AttendanceRepository:
             period_end=fields["period_end"],
             rejected=[RejectedRecord(locator=a, field=b, reason=c) for a, b, c in rejected],
             notes=list(fields["notes"] or []),
+            error=error,
         )
 
     # --- registers and running figures ---------------------------------------------------------

@@ -135,6 +135,10 @@ class ClientRepository:
         ).first()
         return None if row is None else _client(row._mapping)
 
+    def by_id(self, client_id: str) -> Client | None:
+        row = self._connection.execute(sa.select(clients).where(clients.c.id == client_id)).first()
+        return None if row is None else _client(row._mapping)
+
     def all(self) -> list[Client]:
         rows = self._connection.execute(sa.select(clients).order_by(clients.c.created_at))
         return [_client(row._mapping) for row in rows]

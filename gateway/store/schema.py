@@ -204,6 +204,9 @@ attendance_feeds = sa.Table(
     sa.Column("error", sa.Text),
     # The validated records waiting for the applier (gateway/intake/feed_applier.py).
     sa.Column("staged", sa.LargeBinary),
+    # Times a worker took the feed back to read it again from its archive after its reading
+    # stalled (migration 0015; gateway/intake/feed_resume.py).
+    sa.Column("parse_attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Index("ix_attendance_feeds_status_received", "status", "received_at"),
 )
 
