@@ -96,8 +96,9 @@ class _Utf8Source(io.BufferedIOBase):
     """The bytes as TextIOWrapper should see them: any UTF-8 BOM dropped, UTF-8 checked.
 
     TextIOWrapper decodes in 8 KiB chunks, so its own UnicodeDecodeError cannot say which line
-    held the bad byte. Checking each chunk here, where the newlines already passed on are
-    counted, can; the check is a C decode of bytes the csv module reads anyway.
+    held the bad byte. Checking each chunk here, where the newlines and bytes already passed on
+    are counted, can say the line and the byte (its offset in the body as sent, from 0); the
+    check is a C decode of bytes the csv module reads anyway.
     """
 
     def __init__(self, raw: BinaryIO) -> None:
@@ -105,6 +106,7 @@ class _Utf8Source(io.BufferedIOBase):
         self._raw = raw
         self._decoder = codecs.getincrementaldecoder("utf-8")()
         self._newlines = 0
+        self._passed = 0  # bytes of the body before the next chunk, a BOM included
         self._started = False
 
     @property
@@ -129,8 +131,11 @@ class _Utf8Source(io.BufferedIOBase):
         except UnicodeDecodeError as error:
             # error.object is this chunk after at most 3 undecoded bytes (never a newline).
             line = self._newlines + error.object[: error.start].count(b"\n") + 1
-            raise MalformedFeed("the feed is not UTF-8", f"line {line}") from None
+            held = len(error.object) - len(chunk)
+            at = self._passed - held + error.start
+            raise MalformedFeed("the feed is not UTF-8", f"line {line}, byte {at}") from None
         self._newlines += chunk.count(b"\n")
+        self._passed += len(chunk)
         return chunk
 
     def _without_bom(self, chunk: bytes) -> bytes:
@@ -139,4 +144,7 @@ class _Utf8Source(io.BufferedIOBase):
             if not more:
                 break
             chunk += more
-        return chunk.removeprefix(codecs.BOM_UTF8)
+        if chunk.startswith(codecs.BOM_UTF8):
+            self._passed += len(codecs.BOM_UTF8)  # part of the body as sent, so counted
+            return chunk[len(codecs.BOM_UTF8) :]
+        return chunk

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import pathlib
@@ -82,10 +83,20 @@ def test_an_empty_feed_is_refused() -> None:
     assert bad.value.position == "line 1"
 
 
-def test_bytes_that_are_not_utf8_are_refused_at_their_line() -> None:
+def test_bytes_that_are_not_utf8_are_refused_at_their_line_and_byte() -> None:
     with (FIXTURES / "not_utf8.csv").open("rb") as stream, pytest.raises(MalformedFeed) as bad:
         list(read_csv(stream))
-    assert (bad.value.message, bad.value.position) == ("the feed is not UTF-8", "line 3")
+    assert (bad.value.message, bad.value.position) == ("the feed is not UTF-8", "line 3, byte 94")
+
+
+@pytest.mark.parametrize("bom", [b"", codecs.BOM_UTF8])
+def test_the_byte_is_counted_in_the_body_as_sent_across_chunks(bom: bytes) -> None:
+    row = b"120456,R925200126001,2025-09-04,/,\\\n"
+    bad_byte = b"\xe2\x82"  # the start of a three-byte character, cut short
+    body = bom + b"school_urn,upn,date,am,pm\n" + row * 300 + b"120456," + bad_byte + b"x,/,\\\n"
+    with pytest.raises(MalformedFeed) as bad:
+        read(body)
+    assert bad.value.position == f"line 302, byte {body.index(bad_byte)}"
 
 
 def test_the_line_of_a_bad_byte_is_right_deep_into_a_large_file() -> None:
@@ -93,7 +104,7 @@ def test_the_line_of_a_bad_byte_is_right_deep_into_a_large_file() -> None:
     body = b"school_urn,upn,date,am,pm\n" + rows + b"120456,R925200126001,\xe2\x28\xa1,/,\\\n"
     with pytest.raises(MalformedFeed) as bad:
         read(body)
-    assert bad.value.position == "line 5002"
+    assert bad.value.position == f"line 5002, byte {body.index(bytes([0xE2]))}"
 
 
 def test_a_field_that_never_closes_its_quote_is_refused_where_the_reader_gave_up() -> None:
