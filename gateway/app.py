@@ -50,6 +50,7 @@ from gateway.observability.http_metrics import http_metrics
 from gateway.rules.pack import load_pack
 from gateway.security.throttle import FailureThrottle
 from gateway.settings import Settings, load_settings
+from gateway.store.archive import ArchiveRules
 from gateway.store.engine import make_engine
 from gateway.store.unit_of_work import Store
 
@@ -113,6 +114,7 @@ def create_app(
     pack = load_pack(settings.policy)  # a broken or unknown pack stops the service here
     if store.pack is None:
         store.pack = pack
+    store.archive_rules = ArchiveRules.from_settings(settings)
     api = Router(
         path="/api/v1",
         route_handlers=API_ROUTES,

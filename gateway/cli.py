@@ -29,6 +29,7 @@ from gateway.model.delivery import DeliveryStatus
 from gateway.rules.pack import PackError
 from gateway.settings import Settings, SettingsError, load_settings
 from gateway.store import Store, make_engine
+from gateway.store.archive import ArchiveRules
 from gateway.store.migrate import upgrade
 
 if TYPE_CHECKING:
@@ -41,7 +42,8 @@ class Context(msgspec.Struct):
     settings: Settings
 
     def store(self) -> Store:
-        return Store(make_engine(self.settings.database_url))
+        rules = ArchiveRules.from_settings(self.settings)
+        return Store(make_engine(self.settings.database_url), archive_rules=rules)
 
 
 pass_context = click.make_pass_decorator(Context)

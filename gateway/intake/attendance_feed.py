@@ -5,16 +5,16 @@ into the registers, updates figures and raises concerns, many schools at a time.
 The archive row is always written before the body is read: a small feed (a school's day) is
 archived, read and queued in one transaction, so nothing is acknowledged that is not stored;
 a large one commits its archive first so its progress can be followed while it is read. A
-document that cannot be read is kept, archived and marked rejected. A large feed whose reading
-is cut off (the process dies, the sender goes away) is read again from its archive by the
-worker once its parse lease has passed (gateway/intake/feed_resume.py).
+document that cannot be read is kept, archived and marked rejected (a body over the archive's
+limit for refused bodies as its digest, size and first KiB: gateway/store/archive.py). A large
+feed whose reading is cut off (the process dies, the sender goes away) is read again from its
+archive by the worker once its parse lease has passed (gateway/intake/feed_resume.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import zlib
 from collections.abc import Callable
 from typing import BinaryIO
 
@@ -153,12 +153,13 @@ def ingest_feed(
             duplicate = _duplicate(uow, upload, caller)
             if duplicate is not None:
                 return duplicate
-            feed_id, received_at = _archive(uow, upload, body, caller)
+            feed_id, archive_id, received_at = _archive(uow, upload, body, caller)
             try:
                 parsed = parse(lambda _: None)
                 check_school(uow, parsed.school_urn, caller)
             except (MalformedDocument, FeedRefused) as exc:
                 uow.attendance.update_feed(feed_id, uow.now, status="rejected", error=str(exc))
+                uow.archive.keep_head_only(archive_id, body)  # refused whole: a large one's head
                 refused: Exception | None = exc
             else:
                 refused = None
@@ -172,7 +173,7 @@ def ingest_feed(
         duplicate = _duplicate(uow, upload, caller)
         if duplicate is not None:
             return duplicate
-        feed_id, received_at = _archive(uow, upload, body, caller)
+        feed_id, archive_id, received_at = _archive(uow, upload, body, caller)
 
     # Each write is the request's only while the feed is still its own (attempt 0): a worker
     # takes back a feed whose progress stopped for longer than the parse lease.
@@ -193,7 +194,10 @@ def ingest_feed(
             return uow.attendance.feed_report(feed_id)
     except (MalformedDocument, FeedRefused) as exc:
         with store.unit_of_work() as uow:
-            uow.attendance.update_reading(feed_id, 0, uow.now, status="rejected", error=str(exc))
+            if uow.attendance.update_reading(
+                feed_id, 0, uow.now, status="rejected", error=str(exc)
+            ):
+                uow.archive.keep_head_only(archive_id, body)  # refused whole: a large one's head
         raise _rejected(feed_id, exc) from exc
     with store.unit_of_work() as uow:
         if not uow.attendance.still_reading(feed_id, 0):
@@ -260,14 +264,15 @@ def supersede(uow: UnitOfWork, feed_id: str, first: str, why: str) -> None:
 
 def _archive(
     uow: UnitOfWork, upload: FeedUpload, body: BinaryIO, caller: Client
-) -> tuple[str, dt.datetime]:
-    archive_id = uow.attendance.archive(
+) -> tuple[str, str, dt.datetime]:
+    """The feed's archive and its row: (feed id, archive id, received at)."""
+    archive_id = uow.archive.keep(
         source="attendance_feed",
         content_type=upload.content_type,
         sha256=upload.sha256,
         size=upload.size,
         client_id=caller.id,
-        compressed_body=_compress(body),
+        body=body,
         now=uow.now,
     )
     feed_id = uow.attendance.create_feed(
@@ -280,7 +285,7 @@ def _archive(
         now=uow.now,
     )
     log.info("attendance feed received", feed_id=feed_id, format=upload.format, size=upload.size)
-    return feed_id, uow.now
+    return feed_id, archive_id, uow.now
 
 
 def queue_parsed(
@@ -349,13 +354,3 @@ def _rejected(feed_id: str, exc: Exception) -> FeedRejected:
 
 def decode_staged(blob: bytes) -> StagedFeed:
     return _decode_staged(blob)
-
-
-def _compress(body: BinaryIO) -> bytes:
-    compressor = zlib.compressobj(level=1)
-    parts = []
-    body.seek(0)
-    while chunk := body.read(1 << 20):
-        parts.append(compressor.compress(chunk))
-    parts.append(compressor.flush())
-    return b"".join(parts)

@@ -163,9 +163,10 @@ def _read_again(
             check_school(uow, parsed.school_urn, caller)
     except (MalformedDocument, FeedRefused) as exc:
         with store.unit_of_work() as uow:
-            uow.attendance.update_reading(
+            if uow.attendance.update_reading(
                 feed_id, attempt, uow.now, status="rejected", error=str(exc)
-            )
+            ):
+                uow.archive.keep_head_only(stalled["archive_id"], body)
         log.info("stalled attendance feed rejected", feed_id=feed_id)
         return
     with store.unit_of_work() as uow:

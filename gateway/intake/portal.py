@@ -10,7 +10,6 @@ notification: it is recorded and attached to the case still open for it.
 from __future__ import annotations
 
 import hashlib
-import zlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -70,16 +69,21 @@ def receive_notification(
     pack: PolicyPack,
 ) -> NotificationOutcome:
     with store.unit_of_work() as uow:  # archived first, kept even when it is refused
-        archive_id = uow.attendance.archive(
+        archive_id = uow.archive.keep(
             source="portal",
             content_type="application/json",
             sha256=hashlib.sha256(body).hexdigest(),
             size=len(body),
             client_id=caller.id,
-            compressed_body=zlib.compress(body, 1),
+            body=body,
             now=uow.now,
         )
-    facts = read(body)  # raises InvalidNotificationBody naming the fields
+    try:
+        facts = read(body)  # raises InvalidNotificationBody naming the fields
+    except InvalidFields:
+        with store.unit_of_work() as uow:  # refused whole: a large one keeps only its head
+            uow.archive.keep_head_only(archive_id, body)
+        raise
     if facts.deletion is not None:
         return _deletion_from_roll(store, facts, facts.deletion, caller, pack, archive_id)
     with store.unit_of_work() as uow:

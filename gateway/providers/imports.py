@@ -9,7 +9,6 @@ are kept, marked closed, never deleted: a child's record may still name them.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO, Literal
 
@@ -33,19 +32,14 @@ def archive_file(
     size: int,
     caller: Client,
 ) -> None:
-    compressor = zlib.compressobj(1)
-    body.seek(0)
-    parts = [compressor.compress(chunk) for chunk in iter(lambda: body.read(1 << 20), b"")]
-    parts.append(compressor.flush())
-    body.seek(0)
     with store.unit_of_work() as uow:
-        uow.attendance.archive(
+        uow.archive.keep(
             source=source,
             content_type=content_type,
             sha256=sha256,
             size=size,
             client_id=caller.id,
-            compressed_body=b"".join(parts),
+            body=body,
             now=uow.now,
         )
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import zlib
 from collections.abc import Callable
 
 import msgspec
@@ -72,15 +71,40 @@ def receive_returns(
     """Archived first and kept even when refused; then the caller's binding is checked, then
     every record, before any is applied: a return is taken whole or not at all."""
     with store.unit_of_work() as uow:
-        archive_id = uow.attendance.archive(
+        archive_id = uow.archive.keep(
             source="roll",
             content_type=content_type,
             sha256=hashlib.sha256(body).hexdigest(),
             size=len(body),
             client_id=caller.id,
-            compressed_body=zlib.compress(body, 1),
+            body=body,
             now=uow.now,
         )
+    try:
+        records = _checked(store, body, content_type, read, caller)
+    except GatewayError:
+        with store.unit_of_work() as uow:  # refused whole: a large one keeps only its head
+            uow.archive.keep_head_only(archive_id, body)
+        raise
+    outcomes: list[RollChangeOutcome] = []
+    with store.unit_of_work() as uow:
+        for where, record in records:
+            if isinstance(record, RollDeletion):
+                outcome = record_deletion(uow, record, caller, pack, archive_id)
+            else:
+                outcome = record_addition(uow, record, caller, archive_id)
+            outcomes.append(_as_seen_by(uow, caller, outcome, where))
+    return RollChangeReport(outcomes=outcomes)
+
+
+def _checked(
+    store: Store,
+    body: bytes,
+    content_type: str,
+    read: Callable[[bytes, str], Located],
+    caller: Client,
+) -> Located:
+    """The return's records, each checked; raises, naming every fault, if any is refused."""
     records = read(body, content_type)
     # Authorised before anything else is said about the records.
     for where, record in records:
@@ -112,15 +136,7 @@ def receive_returns(
             errors.append((field, problem))
     if errors:
         raise InvalidRollReturn(errors)
-    outcomes: list[RollChangeOutcome] = []
-    with store.unit_of_work() as uow:
-        for where, record in records:
-            if isinstance(record, RollDeletion):
-                outcome = record_deletion(uow, record, caller, pack, archive_id)
-            else:
-                outcome = record_addition(uow, record, caller, archive_id)
-            outcomes.append(_as_seen_by(uow, caller, outcome, where))
-    return RollChangeReport(outcomes=outcomes)
+    return records
 
 
 def _as_seen_by(

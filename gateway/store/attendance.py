@@ -42,32 +42,6 @@ class AttendanceRepository:
 
     # --- archive and feeds --------------------------------------------------------------------
 
-    def archive(
-        self,
-        *,
-        source: str,
-        content_type: str,
-        sha256: str,
-        size: int,
-        client_id: str,
-        compressed_body: bytes,
-        now: dt.datetime,
-    ) -> str:
-        archive_id = new_id()
-        self._connection.execute(
-            inbound_archive.insert().values(
-                id=archive_id,
-                received_at=now,
-                source=source,
-                content_type=content_type,
-                sha256=sha256,
-                size=size,
-                client_id=client_id,
-                body=compressed_body,
-            )
-        )
-        return archive_id
-
     def create_feed(
         self,
         *,

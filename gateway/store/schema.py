@@ -177,6 +177,11 @@ inbound_archive = sa.Table(
     sa.Column("client_id", Id, nullable=False),
     # zlib-compressed exactly as received: feeds compress about tenfold.
     sa.Column("body", sa.LargeBinary, nullable=False),
+    # Bytes of the body as received that ``body`` holds: ``size``, or, for a body refused
+    # whole and larger than the rules keep whole, its first KiB (``truncated``; migration
+    # 0016, gateway/store/archive.py).
+    sa.Column("kept_bytes", sa.BigInteger, nullable=False),
+    sa.Column("truncated", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 attendance_feeds = sa.Table(

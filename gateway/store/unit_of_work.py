@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from gateway.clock import Clock, SystemClock
 from gateway.rules.pack import PolicyPack
 from gateway.store.advice import AdviceRepository, SharingRepository
+from gateway.store.archive import ArchiveRepository, ArchiveRules
 from gateway.store.attendance import AttendanceRepository
 from gateway.store.audit import AuditRepository
 from gateway.store.cases import CaseRepository
@@ -26,7 +27,11 @@ from gateway.store.timeline import TimelineRepository
 
 class UnitOfWork:
     def __init__(
-        self, connection: sa.Connection, now: dt.datetime, pack: PolicyPack | None = None
+        self,
+        connection: sa.Connection,
+        now: dt.datetime,
+        pack: PolicyPack | None = None,
+        archive_rules: ArchiveRules | None = None,
     ) -> None:
         self.connection = connection
         # The authority's rules, for the steps that start and stop clocks (None in tests
@@ -41,6 +46,7 @@ class UnitOfWork:
         self.audit = AuditRepository(connection)
         self.timeline = TimelineRepository(connection)
         self.attendance = AttendanceRepository(connection)
+        self.archive = ArchiveRepository(connection, archive_rules or ArchiveRules())
         self.clocks = ClockRepository(connection)
         self.advice = AdviceRepository(connection)
         self.sharing = SharingRepository(connection)
@@ -49,11 +55,17 @@ class UnitOfWork:
 
 class Store:
     def __init__(
-        self, engine: sa.Engine, clock: Clock | None = None, pack: PolicyPack | None = None
+        self,
+        engine: sa.Engine,
+        clock: Clock | None = None,
+        pack: PolicyPack | None = None,
+        archive_rules: ArchiveRules | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock or SystemClock()
         self.pack = pack
+        # What the raw archive keeps of refused bodies (the app sets it from its settings).
+        self.archive_rules = archive_rules or ArchiveRules()
 
     @contextmanager
     def unit_of_work(self, *, read_only: bool = False) -> Iterator[UnitOfWork]:
@@ -63,7 +75,7 @@ class Store:
             if read_only:
                 connection = connection.execution_options(read_only=True)
             with connection.begin():
-                yield UnitOfWork(connection, self.clock.now(), self.pack)
+                yield UnitOfWork(connection, self.clock.now(), self.pack, self.archive_rules)
 
     def ping(self) -> None:
         with self.unit_of_work(read_only=True) as uow:
