@@ -644,6 +644,8 @@ def import_attendance(
                 )
             except FeedRejected as exc:
                 raise click.ClickException(f"feed {exc.feed_id} rejected: {exc}") from exc
+            except GatewayError as exc:  # the operator's daily archive budget, say
+                raise click.ClickException(exc.detail) from exc
             bar.update(task, completed=size, description="applying")
             if report.duplicate_of is None:
                 report = _applied(store, report.id, load_pack(ctx.settings.policy))
@@ -708,7 +710,9 @@ def _import_register(ctx: Context, path: pathlib.Path, source: str, read: Any) -
     operator = Client(id="cli", name="cli-import", scopes=ALL_SCOPES, created_at=store.clock.now())
     with path.open("rb") as raw:
         sha256, size = spool_digest(raw)
-        imports.archive_file(store, source, "text/csv", raw, sha256, size, operator)
+        _domain(
+            lambda: imports.archive_file(store, source, "text/csv", raw, sha256, size, operator)
+        )
         columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn())
         with Progress(*columns, TimeElapsedColumn(), console=console) as bar:
             task = bar.add_task("importing", total=size)

@@ -99,9 +99,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # process died, or its sender went away): the worker reads it again from its archive.
     # Progress is written every 50,000 records, a second or two apart.
     feed_parse_lease_seconds: float = 600.0
-    # The raw archive's limits (gateway/store/archive.py): the largest body refused whole (not
-    # UTF-8, malformed, forbidden) that is kept whole; a larger one keeps only its SHA-256,
-    # size and first KiB.
+    # The raw archive's limits (gateway/store/archive.py): the bytes one client may have
+    # archived per UTC day (a body past it is refused unarchived, 429), and the largest body
+    # refused whole (not UTF-8, malformed, forbidden) that is kept whole; a larger one keeps
+    # only its SHA-256, size and first KiB.
+    archive_bytes_per_client_per_day: int = 2 * 1024**3
     archive_refused_whole_bytes: int = 1_048_576
 
     def __post_init__(self) -> None:

@@ -123,7 +123,10 @@ def gateway_error(request: Request[Any, Any, Any], exc: GatewayError) -> Respons
         errors = [FieldError(field=field, message=message) for field, message in many]
     else:
         errors = [FieldError(field=exc.field, message=exc.detail)] if exc.field else []
-    return problem_response(request, exc.status, exc.title, exc.slug, exc.detail, errors=errors)
+    headers: dict[str, str] | None = getattr(exc, "headers", None)  # Retry-After, say
+    return problem_response(
+        request, exc.status, exc.title, exc.slug, exc.detail, errors=errors, headers=headers
+    )
 
 
 def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:

@@ -265,7 +265,8 @@ def supersede(uow: UnitOfWork, feed_id: str, first: str, why: str) -> None:
 def _archive(
     uow: UnitOfWork, upload: FeedUpload, body: BinaryIO, caller: Client
 ) -> tuple[str, str, dt.datetime]:
-    """The feed's archive and its row: (feed id, archive id, received at)."""
+    """The feed's archive (within its sender's daily budget) and its row: (feed id, archive
+    id, received at)."""
     archive_id = uow.archive.keep(
         source="attendance_feed",
         content_type=upload.content_type,

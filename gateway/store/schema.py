@@ -179,9 +179,11 @@ inbound_archive = sa.Table(
     sa.Column("body", sa.LargeBinary, nullable=False),
     # Bytes of the body as received that ``body`` holds: ``size``, or, for a body refused
     # whole and larger than the rules keep whole, its first KiB (``truncated``; migration
-    # 0016, gateway/store/archive.py).
+    # 0016, gateway/store/archive.py). Each client's daily archive budget sums these.
     sa.Column("kept_bytes", sa.BigInteger, nullable=False),
     sa.Column("truncated", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Each client's bytes since midnight UTC, summed before each body is archived (0017).
+    sa.Index("ix_inbound_archive_client_received", "client_id", "received_at"),
 )
 
 attendance_feeds = sa.Table(

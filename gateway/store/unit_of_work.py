@@ -64,7 +64,8 @@ class Store:
         self.engine = engine
         self.clock = clock or SystemClock()
         self.pack = pack
-        # What the raw archive keeps of refused bodies (the app sets it from its settings).
+        # The raw archive's budget and what is kept of refused bodies (the app sets them from
+        # its settings).
         self.archive_rules = archive_rules or ArchiveRules()
 
     @contextmanager

@@ -1,6 +1,8 @@
-"""The raw archive keeps every body received, so it must not be filled by refused junk: a body
-refused whole and larger than GATEWAY_ARCHIVE_REFUSED_WHOLE_BYTES is kept only as its SHA-256,
-size and first KiB. Accepted bodies are kept whole: nothing received and taken is lost."""
+"""The raw archive keeps every body received, so it must not be filled by refused junk or by one
+client: a body refused whole and larger than GATEWAY_ARCHIVE_REFUSED_WHOLE_BYTES is kept only as
+its SHA-256, size and first KiB; each client may have GATEWAY_ARCHIVE_BYTES_PER_CLIENT_PER_DAY
+archived per UTC day, and a body past it is refused before it is archived. Accepted bodies are
+kept whole: nothing received and taken is lost."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from litestar.testing import TestClient
+from structlog.testing import capture_logs
 
 from gateway.app import create_app
 from gateway.model.client import Scope
@@ -24,8 +27,9 @@ from gateway.store import Store
 from gateway.store.schema import attendance_feeds, inbound_archive
 from tests.api.conftest import Api
 from tests.api.test_attendance_api import FEEDS
+from tests.api.test_metrics import scrape, value
 from tests.attendance_support import csv_feed, pattern_rows, school_days
-from tests.support import make_upn
+from tests.support import ManualClock, make_upn
 
 Caller = tuple[str, dict[str, str]]
 SEPT = school_days(dt.date(2025, 9, 1), 40)
@@ -176,3 +180,81 @@ def test_only_bodies_refused_whole_and_over_the_limit_are_cut_to_their_first_kib
     [kept_notice] = archived(api.store, portal_id)
     assert (kept_notice["size"], kept_notice["kept_bytes"]) == (len(notice), KiB)
     assert zlib.decompress(kept_notice["body"]) == notice[:KiB]
+
+
+@pytest.fixture
+def budget(store: Store, database_url: str) -> Iterator[Api]:
+    """Each client may have 64 KiB archived a day (the default is 2 GiB)."""
+    yield from app(store, database_url, archive_bytes_per_client_per_day=64 * KiB)
+
+
+def refusals(api: Api, source: str) -> float:
+    return value(scrape(api, api.token("metrics")), "gateway_archive_refusals_total", source=source)
+
+
+def test_a_client_past_its_daily_archive_budget_is_refused_until_midnight_utc(
+    budget: Api, clock: ManualClock
+) -> None:
+    api = budget
+    school_a, a = token(api, "mis-a", "attendance:write")
+    _, b = token(api, "mis-b", "attendance:write")
+    csv_a, csv_b = {**a, "content-type": "text/csv"}, {**b, "content-type": "text/csv"}
+    first, second, third = feed_body(0), feed_body(12), feed_body(24)
+    assert len(first) + len(second) < 64 * KiB < len(first) + len(second) + len(third)
+    for body in (first, second):
+        assert api.client.post(FEEDS, headers=csv_a, content=body).status_code == 202
+    counted = refusals(api, "attendance_feed"), refusals(api, "roll")
+
+    with capture_logs() as logs:
+        over = api.client.post(FEEDS, headers=csv_a, content=third)
+    assert over.status_code == 429, over.text
+    assert over.headers["content-type"].startswith("application/problem+json")
+    assert over.headers["retry-after"] == str(15 * 3600)  # 09:00 to midnight UTC
+    problem = over.json()
+    assert problem["type"].endswith("/archive-budget-spent")
+    left = 64 * KiB - len(first) - len(second)
+    assert problem["detail"] == (
+        "this client's archive budget of 65,536 bytes a day "
+        f"(GATEWAY_ARCHIVE_BYTES_PER_CLIENT_PER_DAY) has {left:,} bytes left today, and this "
+        f"body is {len(third):,} bytes: it is not archived and not read; the budget resets at "
+        "2026-01-06T00:00:00Z (midnight UTC)"
+    )
+    assert [row["size"] for row in archived(api.store, school_a)] == [len(first), len(second)]
+    with api.store.engine.connect() as connection:
+        feeds = connection.execute(
+            sa.select(sa.func.count()).where(attendance_feeds.c.client_id == school_a)
+        ).scalar_one()
+    assert feeds == 2  # the refused body has no feed either
+    [logged] = [entry for entry in logs if entry["event"].startswith("archive budget")]
+    assert (logged["client_id"], logged["source"], logged["size"], logged["archived_today"]) == (
+        school_a,
+        "attendance_feed",
+        len(third),
+        len(first) + len(second),
+    )
+    assert make_upn(1) not in str(logs)  # who sent how much, never what
+
+    # Every source a client sends through counts against the same budget.
+    roll = api.client.post(
+        "/api/v1/roll/deletions",
+        headers={**a, "content-type": "application/json"},
+        content=b"[" + b" " * 20_000 + b"]",
+    )
+    assert roll.status_code == 429, roll.text
+
+    # Another client has its own budget; a body larger than a whole budget is 413.
+    assert api.client.post(FEEDS, headers=csv_b, content=third).status_code == 202
+    whole = api.client.post(FEEDS, headers=csv_b, content=feed_body(0, pupils=200))
+    assert whole.status_code == 413
+    assert (
+        "larger than this client's whole archive budget of 65,536 bytes" in whole.json()["detail"]
+    )
+    assert (refusals(api, "attendance_feed"), refusals(api, "roll")) == (
+        counted[0] + 2,
+        counted[1] + 1,
+    )
+
+    clock.advance(hours=15)  # midnight UTC: a new day's budget
+    again = api.client.post(FEEDS, headers=csv_a, content=third)
+    assert again.status_code == 202, again.text
+    assert [row["size"] for row in archived(api.store, school_a)][-1] == len(third)
