@@ -15,6 +15,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import typing
 from typing import TYPE_CHECKING, Any
 
@@ -587,19 +588,37 @@ _CONTENT_TYPES = {"ctf": "application/xml", "csv": "text/csv", "json": "applicat
 
 
 @import_group.command("attendance")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path))
+@click.argument(
+    "path", type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path), required=False
+)
+@click.option(
+    "--bulk",
+    type=click.Path(exists=True, file_okay=False, path_type=pathlib.Path),
+    default=None,
+    help="A directory of feeds, one file per school (an authority's day), instead of PATH.",
+)
 @click.option("--school-urn", default=None, help="The school the feed is from (CTF: its header).")
 @click.option("--academic-year", type=int, default=None, help="e.g. 2025 for 2025/26.")
 @click.option("--format", "fmt", type=click.Choice(["ctf", "csv", "json"]), default=None)
 @pass_context
 def import_attendance(
     ctx: Context,
-    path: pathlib.Path,
+    path: pathlib.Path | None,
+    bulk: pathlib.Path | None,
     school_urn: str | None,
     academic_year: int | None,
     fmt: str | None,
 ) -> None:
-    """Take an attendance feed from a file, as POST /api/v1/attendance/feeds would."""
+    """Take an attendance feed from a file, as POST /api/v1/attendance/feeds would (or, with
+    --bulk, every feed in a directory)."""
+    if (path is None) == (bulk is None):
+        raise click.UsageError("give a feed file, or --bulk DIRECTORY, not both")
+    if bulk is not None:
+        if school_urn or fmt:
+            raise click.UsageError("with --bulk each file names its school and format")
+        _import_bulk(ctx, bulk, academic_year)
+        return
+    assert path is not None
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
     from adapters.mis.readers import mis_readers
@@ -662,6 +681,76 @@ def import_attendance(
         click.echo(f"  ... and {report.records_rejected - 20} more (GET the feed for all)")
     for note in report.notes:
         click.echo(f"  note: {note}")
+
+
+def _import_bulk(ctx: Context, directory: pathlib.Path, academic_year: int | None) -> None:
+    """A whole authority's day: every feed in DIRECTORY (one file per school, .xml CTF, .csv
+    or .json; the school from each file's content), taken and applied with one progress bar.
+    A file refused whole is reported and the others go on."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from adapters.mis.readers import mis_readers
+    from gateway.intake.attendance_feed import FeedRejected, FeedUpload, ingest_feed, spool_digest
+    from gateway.intake.feed_applier import apply_queued
+    from gateway.model.attendance import FeedFormat
+    from gateway.model.client import ALL_SCOPES, Client
+    from gateway.rules.pack import load_pack
+
+    files = sorted(f for f in directory.iterdir() if f.suffix.lower() in _EXTENSIONS)
+    if not files:
+        raise click.UsageError(f"{directory} holds no .xml, .csv or .json feed")
+    store = ctx.store()
+    pack = load_pack(ctx.settings.policy)
+    readers = mis_readers()
+    operator = Client(id="cli", name="cli-import", scopes=ALL_SCOPES, created_at=store.clock.now())
+    started = time.monotonic()
+    accepted = rejected = 0
+    queued: list[str] = []
+    refused: list[str] = []
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("taking feeds", total=len(files) * 2)
+        for path in files:
+            feed_format = msgspec.convert(_EXTENSIONS[path.suffix.lower()], FeedFormat)
+            with path.open("rb") as raw:
+                sha256, size = spool_digest(raw)
+                upload = FeedUpload(
+                    format=feed_format,
+                    content_type=_CONTENT_TYPES[feed_format],
+                    sha256=sha256,
+                    size=size,
+                    academic_year=academic_year,
+                )
+                try:
+                    report = ingest_feed(store, upload, raw, readers[feed_format], operator)
+                except (FeedRejected, GatewayError) as exc:
+                    refused.append(f"{path.name}: {exc}")
+                    bar.advance(task, 2)
+                    continue
+            accepted += report.records_accepted
+            rejected += report.records_rejected
+            if report.duplicate_of is None:
+                queued.append(report.id)
+            else:
+                bar.advance(task)
+            bar.advance(task)
+        bar.update(task, description="applying")
+        waiting = set(queued)
+        while waiting:
+            if apply_queued(store, pack) == 0:
+                time.sleep(0.2)
+            with store.unit_of_work(read_only=True) as uow:
+                done = {f for f in waiting if uow.attendance.feed_report(f).status != "queued"}
+            bar.advance(task, len(done))
+            waiting -= done
+    seconds = time.monotonic() - started
+    click.echo(
+        f"{len(files)} file(s): {len(queued)} applied, {len(files) - len(queued) - len(refused)} "
+        f"already received, {len(refused)} refused; {accepted} records accepted, {rejected} "
+        f"rejected, in {seconds:.1f} s ({accepted / seconds if seconds else 0:,.0f} records/s)"
+    )
+    for line in refused:
+        click.echo(f"  refused {line}")
 
 
 def _applied(store: Store, feed_id: str, pack: Any) -> Any:

@@ -66,3 +66,30 @@ def test_the_gias_extract_is_imported_with_its_error_report(tmp_path: pathlib.Pa
         tmp_path, "import", "approved-providers", str(approved / "approved_ap_sample.csv")
     )
     assert "7 rows, 7 added" in listed.stdout, listed.stderr
+
+
+def test_an_authoritys_day_is_imported_from_a_directory_in_one_go(tmp_path: pathlib.Path) -> None:
+    assert gateway(tmp_path, "migrate").returncode == 0
+    day = tmp_path / "day"
+    day.mkdir()
+    days = school_days(dt.date(2025, 9, 1), 2)
+    schools = ("120456", "120501", "120502")
+    for n, urn in enumerate(schools):
+        rows = [
+            row
+            for pupil in range(3)
+            for row in pattern_rows(make_upn(10 * n + pupil), days, [("/", "\\")], school=urn)
+        ]
+        (day / f"{urn}.csv").write_bytes(csv_feed(rows))
+    (day / "broken.csv").write_bytes(b"\xff\xfe not a register")
+    (day / "notes.txt").write_text("not a feed: left alone")
+    done = gateway(tmp_path, "import", "attendance", "--bulk", str(day), "--academic-year", "2025")
+    assert done.returncode == 0, done.stderr
+    assert "4 file(s): 3 applied, 0 already received, 1 refused" in done.stdout
+    assert "18 records accepted, 0 rejected" in done.stdout
+    assert "refused broken.csv:" in done.stdout
+    again = gateway(tmp_path, "import", "attendance", "--bulk", str(day), "--academic-year", "2025")
+    assert "0 applied, 3 already received, 1 refused" in again.stdout
+    both = gateway(tmp_path, "import", "attendance", str(day / "120456.csv"), "--bulk", str(day))
+    assert both.returncode == 2
+    assert "not both" in both.stderr
