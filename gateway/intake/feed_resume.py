@@ -200,9 +200,13 @@ def _read_again(
 
 
 def _unregistered(stalled: dict[str, Any]) -> Client:
-    """A feed taken by `gateway import attendance` (an operator, not a registered client)."""
+    """A feed taken by `gateway import attendance`: an operator at the gateway's own command
+    line, who may import any school's register (gateway/cli.py takes it as an administrator)."""
     return Client(
-        id=stalled["client_id"], name="unregistered", scopes=(), created_at=stalled["received_at"]
+        id=stalled["client_id"],
+        name="unregistered",
+        scopes=("admin",),
+        created_at=stalled["received_at"],
     )
 
 

@@ -64,7 +64,7 @@ def dying(after: int) -> FeedReader:
 
 
 def mis_client(api: Api) -> tuple[Client, dict[str, str]]:
-    client, token = create_client(api.store, "mis", ["attendance:write"])
+    client, token = create_client(api.store, "mis", ["attendance:write"], schools=[SCHOOL])
     return client, {"Authorization": f"Bearer {token}"}
 
 
