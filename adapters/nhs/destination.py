@@ -54,9 +54,12 @@ class NhsDestination:
     def send(self, message: ClaimedMessage) -> None:
         if message.kind != "advice.health_requested":
             # Escalations of health's clocks: health hears of the request itself through the
-            # Task it reads; a clock message has no FHIR form of its own yet.
-            log.info("nhs message kept without sending", kind=message.kind, delivery_id=message.id)
-            return
+            # Task it reads; a clock message has no FHIR form of its own yet. Settled as
+            # discarded with the reason, never shown as delivered.
+            raise NothingToSend(
+                f"{message.kind} has no FHIR message of its own: the NHS team follows the "
+                "request through its Task on the facade"
+            )
         bundle = self._bundle(message)
         try:
             answer = self.http.post(

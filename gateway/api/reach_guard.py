@@ -62,8 +62,7 @@ def _reaches(uow: UnitOfWork, client: Client, parameter: str, value: str) -> boo
     if parameter == "case_id":
         return reaches_case(uow, client, value)
     table = placements if parameter == "placement_id" else advice_requests
-    child_id = uow.connection.execute(
-        sa.select(table.c.child_id).where(table.c.id == value)
-    ).scalar()
-    # A row that does not exist is left to the handler, which answers its own 404.
-    return child_id is None or reaches_child(uow, client, child_id)
+    case_id = uow.connection.execute(sa.select(table.c.case_id).where(table.c.id == value)).scalar()
+    # A row that does not exist is answered here too, before the body is read: a bound client
+    # sees the same 404 whether the id was never issued or names another school's row.
+    return case_id is not None and reaches_case(uow, client, case_id)

@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from gateway.api.auth import scoped
 from gateway.api.deps import ClientRequest
 from gateway.model.clock import Agency, Clock, ClockState
-from gateway.security.reach import reachable_children
+from gateway.security.reach import reachable_cases
 from gateway.sla.clock_actions import pause_clock, resume_clock
 from gateway.store.unit_of_work import Store
 
@@ -49,7 +49,7 @@ class ClockController(Controller):
                 due_from=_start_of(due_from),
                 due_to=_start_of(due_to),
                 limit=limit,
-                children_within=reachable_children(request.user),
+                within=reachable_cases(request.user),
             )
 
 

@@ -17,7 +17,7 @@ from gateway.model.case import CaseSummary
 from gateway.model.client import Client
 from gateway.model.events import Action, ActionRecorded
 from gateway.rules.pack import PolicyPack
-from gateway.security.reach import reachable_children
+from gateway.security.reach import reachable_cases
 from gateway.store.cases import FINISHED
 from gateway.store.schema import cases, timeline_events
 from gateway.store.unit_of_work import Store
@@ -68,8 +68,8 @@ def build_agenda(
         )
     with store.unit_of_work() as uow:
         query = sa.select(cases.c.id).where(cases.c.panel == panel, cases.c.status.not_in(FINISHED))
-        if (reach := reachable_children(caller)) is not None:
-            query = query.where(cases.c.child_id.in_(reach))
+        if (reach := reachable_cases(caller)) is not None:
+            query = query.where(cases.c.id.in_(reach))
         rows = uow.connection.execute(query.order_by(cases.c.opened_at)).scalars()
         open_cases = [uow.cases.get(case_id) for case_id in rows]
         decided = _last_decided(uow.connection, [c.id for c in open_cases])

@@ -37,7 +37,7 @@ from gateway.model.events import (
 from gateway.model.routing import Circumstances, RoutingDecision
 from gateway.rules.engine import RoutingFacts, route
 from gateway.rules.pack import PolicyPack
-from gateway.security.reach import reachable_children, reaches_child
+from gateway.security.reach import reachable_cases, reaches_child
 from gateway.sla import clock_engine
 from gateway.sla.calendars import local_date
 from gateway.store.cases import CaseFilter
@@ -281,7 +281,7 @@ def list_cases(
     store: Store, where: CaseFilter, cursor: str | None, limit: int, caller: Client, endpoint: str
 ) -> CasePage:
     with store.unit_of_work() as uow:
-        items, next_cursor = uow.cases.page(where, cursor, limit, reachable_children(caller))
+        items, next_cursor = uow.cases.page(where, cursor, limit, reachable_cases(caller))
         for child_id in dict.fromkeys(item.child_id for item in items):
             uow.audit.record(caller, child_id, endpoint, "list", uow.now)
         return CasePage(items=items, next_cursor=next_cursor)

@@ -89,6 +89,11 @@ class Worker:
                 self.batch_size,
                 self.policy.max_attempts,
                 destinations=self.destinations,
+                sending=[
+                    name
+                    for name, destination in self.destinations.items()
+                    if not getattr(destination, "logs_only", False)
+                ],
             )
         for index, message in enumerate(batch):
             if stop is not None and stop.is_set():

@@ -31,7 +31,7 @@ from gateway.model.provider import (
     Provider,
 )
 from gateway.rules.pack import PolicyPack
-from gateway.security.reach import reaches_child
+from gateway.security.reach import reaches_case
 from gateway.sla.calendars import start_of_day
 from gateway.store.unit_of_work import Store, UnitOfWork
 
@@ -204,7 +204,7 @@ def part_time_register(
     with store.unit_of_work() as uow:
         entries = []
         for placement in uow.registers.active_placements_under(register.below_hours):
-            if not reaches_child(uow, caller, placement.child_id):
+            if not reaches_case(uow, caller, placement.case_id):
                 continue
             provider = uow.registers.provider(placement.provider_id)
             uow.audit.record(caller, placement.child_id, endpoint, "list", uow.now)

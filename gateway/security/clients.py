@@ -7,13 +7,20 @@ import re
 from collections.abc import Sequence
 
 import msgspec
+import structlog
 
 from gateway.errors import Conflict, InvalidInput
 from gateway.model.client import ALL_SCOPES, Client, Scope
 from gateway.security.tokens import new_token, token_hash
 from gateway.store.unit_of_work import Store
 
+log = structlog.get_logger("gateway.security")
+
 LOCAL_ADMIN = "local-admin"
+# Scopes that act across the authority whatever the row: admin routes (every delivery, every
+# audit row) and the Children's Services Portal (it opens cases for any child). A bound
+# client holding one would reach past its binding.
+AUTHORITY_WIDE: tuple[Scope, ...] = ("admin", "portal:write")
 
 
 def parse_scopes(text: str) -> tuple[Scope, ...]:
@@ -93,11 +100,11 @@ def _check_bindings(
     schools: Sequence[str],
     providers: Sequence[str],
 ) -> None:
-    if "admin" in scopes and (organisations or schools or providers):
-        # Admin routes are authority-wide (every delivery, every audit row): a bound client
-        # holding them would reach past its binding.
+    wide = sorted(set(scopes) & set(AUTHORITY_WIDE))
+    if wide and (organisations or schools or providers):
         raise InvalidInput(
-            "an admin client cannot be bound to schools, organisations or providers",
+            f"a client with {', '.join(wide)} cannot be bound to schools, organisations or "
+            "providers: those scopes act authority-wide",
             field="scopes",
         )
     for provider in providers:
@@ -136,4 +143,9 @@ def authenticate(store: Store, token: str) -> Client | None:
         client = uow.clients.by_token_hash(token_hash(token))
         if client is None or not client.active(uow.now):
             return None
-        return client
+    if client.bound and set(client.scopes) & set(AUTHORITY_WIDE):
+        # Made before bound clients were refused these scopes: it is not let in until an
+        # administrator splits it (client ensure, or a new client).
+        log.warning("bound client with an authority-wide scope refused", client=client.name)
+        return None
+    return client

@@ -4,7 +4,9 @@ A client bound to schools (URNs) reaches the children on roll at one of them, or
 one of them raised; bound to NHS organisations (ODS codes), the children with an advice request
 sent to one of them; bound to providers (URN or UKPRN), the children placed with one of them.
 A client with several bindings reaches the union. An unbound client is the authority's own and
-reaches every child. A case is reached through its child.
+reaches every child. A case is reached on its own terms: raised by or for one of the client's
+schools, with an advice request sent to its organisation, or with a placement at it; a school
+a child joins later sees the child, not the cases other schools raised.
 
 Whatever is out of reach is answered 404, exactly as a row that does not exist: a bound client
 cannot learn that another school's child is known here (README, "Who sees what").
@@ -26,9 +28,13 @@ from gateway.store.schema import (
 )
 from gateway.store.unit_of_work import UnitOfWork
 
-# Advice requests an NHS team is shown on the facade (gateway/api/fhir.py VISIBLE): a request
-# held for want of consent or an NHS number has not been sent to it.
-SENT_ADVICE = ("requested", "accepted", "in-progress", "completed", "rejected", "cancelled")
+# Advice requests that put a child in an NHS team's reach: sent to it (one held for want of
+# consent or an NHS number was not) and not turned down or withdrawn (a team that said "not
+# ours" keeps no reach over the child).
+SENT_ADVICE = ("requested", "accepted", "in-progress", "completed")
+
+
+Ids = sa.Select[tuple[str]] | sa.CompoundSelect[tuple[str]]
 
 
 def reachable_children(
@@ -71,13 +77,40 @@ def reaches_child(uow: UnitOfWork, client: Client, child_id: str) -> bool:
     return uow.connection.execute(query).first() is not None
 
 
-def reaches_case(uow: UnitOfWork, client: Client, case_id: str) -> bool:
+def reachable_cases(client: Client) -> Ids | None:
+    """The ids of the cases ``client`` reaches, as a query; None for an unbound client."""
     if not client.bound:
+        return None
+    parts: list[sa.Select[tuple[str]]] = []
+    if client.schools:
+        parts.append(sa.select(cases.c.id).where(cases.c.school_urn.in_(client.schools)))
+    if client.organisations:
+        parts.append(
+            sa.select(advice_requests.c.case_id).where(
+                advice_requests.c.performer.in_(client.organisations),
+                advice_requests.c.status.in_(SENT_ADVICE),
+            )
+        )
+    if client.providers:
+        parts.append(
+            sa.select(placements.c.case_id)
+            .join(providers, providers.c.id == placements.c.provider_id)
+            .where(
+                sa.or_(
+                    providers.c.urn.in_(client.providers),
+                    providers.c.ukprn.in_(client.providers),
+                )
+            )
+        )
+    return parts[0] if len(parts) == 1 else sa.union(*parts)
+
+
+def reaches_case(uow: UnitOfWork, client: Client, case_id: str) -> bool:
+    reach = reachable_cases(client)
+    if reach is None:
         return True
-    child_id = uow.connection.execute(
-        sa.select(cases.c.child_id).where(cases.c.id == case_id)
-    ).scalar()
-    return child_id is not None and reaches_child(uow, client, child_id)
+    query = sa.select(sa.literal(1)).where(sa.literal(case_id).in_(reach))
+    return uow.connection.execute(query).first() is not None
 
 
 def require_child(uow: UnitOfWork, client: Client, child_id: str) -> None:

@@ -186,12 +186,12 @@ class CaseRepository:
         where: CaseFilter,
         cursor: str | None,
         limit: int,
-        children_within: sa.Select[tuple[str]] | sa.CompoundSelect[tuple[str]] | None = None,
+        within: sa.Select[tuple[str]] | sa.CompoundSelect[tuple[str]] | None = None,
     ) -> tuple[list[CaseSummary], str | None]:
-        """``children_within``: only these children's cases (a bound client's reach)."""
+        """``within``: only these cases (a bound client's reach)."""
         query = sa.select(cases)
-        if children_within is not None:
-            query = query.where(cases.c.child_id.in_(children_within))
+        if within is not None:
+            query = query.where(cases.c.id.in_(within))
         for column in ("kind", "status", "reason", "lead_team", "school_urn", "child_id"):
             value = getattr(where, column)
             if value is not None:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from gateway.model.clock import Clock
 from gateway.store.rows import plain
-from gateway.store.schema import cases, clocks
+from gateway.store.schema import clocks
 
 # Built once: every timeline entry looks up the case's live clocks.
 _LIVE_FOR_CASE = (
@@ -88,16 +88,12 @@ class ClockRepository:
         due_from: dt.datetime | None,
         due_to: dt.datetime | None,
         limit: int,
-        children_within: sa.Select[tuple[str]] | sa.CompoundSelect[tuple[str]] | None = None,
+        within: sa.Select[tuple[str]] | sa.CompoundSelect[tuple[str]] | None = None,
     ) -> list[Clock]:
-        """``children_within``: only these children's cases' clocks (a bound client's reach)."""
+        """``within``: only these cases' clocks (a bound client's reach)."""
         query = sa.select(clocks)
-        if children_within is not None:
-            query = query.where(
-                clocks.c.case_id.in_(
-                    sa.select(cases.c.id).where(cases.c.child_id.in_(children_within))
-                )
-            )
+        if within is not None:
+            query = query.where(clocks.c.case_id.in_(within))
         for column, value in (
             ("state", state),
             ("agency", agency),

@@ -122,9 +122,13 @@ class OutboxRepository:
         limit: int,
         max_attempts: int | None = None,
         destinations: Collection[str] | None = None,
+        sending: Collection[str] = (),
     ) -> list[ClaimedMessage]:
         """``destinations``: the ones this worker can send to. The rest's messages are left
-        pending for a worker that can, never taken and settled by one that cannot."""
+        pending for a worker that can, never taken and settled by one that cannot.
+        ``sending``: those it really sends to (not the development log stand-in). There a
+        message only logged holds the child's later ones back, as a dead one does, until it
+        is replayed or discarded: it would otherwise reach the destination after them."""
         if max_attempts is not None:
             self._bury_lost(now, max_attempts)
         due = sa.or_(
@@ -138,9 +142,15 @@ class OutboxRepository:
         # parked messages are unfinished: they hold the rest back until a person replays or
         # discards them. Heads are found in one grouped pass over the unfinished rows, so a
         # long backlog for one child costs a scan, not a scan per message.
+        holding: sa.ColumnElement[bool] = outbox.c.status.in_(UNFINISHED)
+        if sending:
+            holding = sa.or_(
+                holding,
+                sa.and_(outbox.c.status == "logged", outbox.c.destination.in_(sorted(sending))),
+            )
         heads = (
             sa.select(sa.func.min(outbox.c.position))
-            .where(outbox.c.status.in_(UNFINISHED), outbox.c.child_id.is_not(None))
+            .where(holding, outbox.c.child_id.is_not(None))
             .group_by(outbox.c.destination, outbox.c.child_id)
         )
         at_head = sa.or_(outbox.c.child_id.is_(None), outbox.c.position.in_(heads))
@@ -385,13 +395,14 @@ class OutboxRepository:
         mapped, a child recorded twice): it stops holding the child's later messages back."""
         result = self._connection.execute(
             outbox.update()
-            .where(outbox.c.id == delivery_id, outbox.c.status.in_(("dead", "parked")))
+            .where(outbox.c.id == delivery_id, outbox.c.status.in_(REPLAYABLE))
             .values(status="discarded", next_attempt_at=None, last_error=f"discarded: {reason}")
         )
         if result.rowcount != 1:
             current = self.get(delivery_id)
             raise Conflict(
-                f"only a dead or parked delivery can be discarded; this one is {current.status}"
+                "only a dead, parked or logged delivery can be discarded; "
+                f"this one is {current.status}"
             )
         attempts = self.get(delivery_id).attempts
         self._connection.execute(

@@ -66,7 +66,7 @@ def test_dead_delivery_is_listed_inspected_and_replayed(api: Api) -> None:
         json={"reason": "not needed"},
     )
     assert discard.status_code == 409  # delivered: nothing to give up on
-    assert "dead or parked" in discard.json()["detail"]
+    assert "dead, parked or logged" in discard.json()["detail"]
 
 
 def test_a_parked_casenote_is_listed_and_released_by_linking_the_child(api: Api) -> None:

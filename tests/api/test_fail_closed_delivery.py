@@ -47,7 +47,7 @@ def test_a_worker_without_a_destination_leaves_its_messages_pending_and_says_so(
     admin = {"Authorization": f"Bearer {token}"}
     body = child_json(1)
     child = api.client.post("/api/v1/children", headers=admin, json=body).json()
-    open_case(api, admin, child["id"])
+    case = open_case(api, admin, child["id"])
     written = mosaic_deliveries(api, admin)
     assert len(written) >= 2
 
@@ -77,9 +77,8 @@ def test_a_worker_without_a_destination_leaves_its_messages_pending_and_says_so(
     detail = api.client.get(f"/api/v1/admin/deliveries/{written[0]['id']}", headers=admin).json()
     assert [h["outcome"] for h in detail["history"]] == ["logged"]
 
-    # Once Mosaic is configured, what was only logged is sent for real, in order.
-    replayed = gateway(env, "deliveries", "replay", "--all-logged", "--destination", "mosaic")
-    assert f"replayed {len(written)} deliveries" in replayed.stdout
+    # Once Mosaic is configured, what was only logged holds the child's later notes back
+    # until it is replayed, then everything is sent for real, in the order written.
     with running_mosaic() as mosaic:
         mosaic.add_person("9001", body["identifiers"]["upn"])
         linked = api.client.put(
@@ -94,7 +93,20 @@ def test_a_worker_without_a_destination_leaves_its_messages_pending_and_says_so(
             "GATEWAY_MOSAIC_USERNAME": mosaic_service.DEFAULT_USERNAME,
             "GATEWAY_MOSAIC_PASSWORD": mosaic_service.DEFAULT_PASSWORD,
         }
+        later = api.client.post(
+            f"/api/v1/cases/{case['id']}/actions",
+            headers=admin,
+            json={"kind": "home_visit", "description": "Visited", "actor": "EWO"},
+        )
+        assert later.status_code == 201, later.text
+        held = gateway(configured, "worker", "--once")
+        assert "delivered or settled 0 message(s)" in held.stdout
+        assert mosaic.notes == []
+        replayed = gateway(env, "deliveries", "replay", "--all-logged", "--destination", "mosaic")
+        assert f"replayed {len(written)} deliveries" in replayed.stdout
         gateway(configured, "worker", "--once")
-        assert len(mosaic.notes) == len(written)
+        assert len(mosaic.notes) == len(written) + 1
     sent = mosaic_deliveries(api, admin)
     assert {d["status"] for d in sent} == {"delivered"}
+    kinds = [d["kind"] for d in sorted(sent, key=lambda d: d["delivered_at"])]
+    assert (kinds[0], kinds[-1]) == ("case.case_opened", "case.action_recorded")

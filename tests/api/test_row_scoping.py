@@ -212,7 +212,40 @@ def test_an_admin_client_cannot_be_bound(api: Api) -> None:
     from gateway.errors import InvalidInput
     from gateway.security.clients import create_client
 
-    with pytest.raises(InvalidInput, match="admin client cannot be bound"):
-        create_client(api.store, "school-admin", ("admin",), schools=(OURS,))
+    for wide in ("admin", "portal:write"):
+        with pytest.raises(InvalidInput, match=f"a client with {wide} cannot be bound"):
+            create_client(api.store, f"school-{wide}", (wide,), schools=(OURS,))
     with pytest.raises(InvalidInput, match="neither a provider URN"):
         create_client(api.store, "bad-provider", ("attendance:write",), providers=("12",))
+
+
+def test_a_client_bound_before_the_rule_with_an_authority_wide_scope_is_not_let_in(
+    api: Api,
+) -> None:
+    from gateway.security.tokens import new_token, token_hash
+
+    token = new_token()
+    with api.store.unit_of_work() as uow:  # as an older version could have stored it
+        uow.clients.add("old-school-admin", ("admin",), token_hash(token), uow.now, schools=[OURS])
+    refused = api.client.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 401
+    assert refused.json()["title"] == "Unauthenticated"
+
+
+def test_a_school_a_child_joins_sees_the_child_not_the_cases_other_schools_raised(
+    api: Api,
+) -> None:
+    officer = api.token(*CASE_WRITER)
+    theirs = child(api, officer, 5, THEIRS)
+    their_case = case_for(api, officer, theirs["id"])
+    school = api.bound(*CASE_WRITER, schools=(OURS,))
+    api.client.patch(f"/api/v1/children/{theirs['id']}", headers=officer, json={"school_urn": OURS})
+    assert api.client.get(f"/api/v1/children/{theirs['id']}", headers=school).status_code == 200
+    hidden = api.client.get(f"/api/v1/cases/{their_case['id']}", headers=school)
+    assert hidden.status_code == 404
+    assert api.client.get("/api/v1/cases", headers=school).json()["items"] == []
+    # A row never issued and a row out of reach answer alike, whatever the body.
+    for placement in ("no-such-placement",):
+        ended = api.client.post(f"/api/v1/placements/{placement}/end", headers=school, json={})
+        assert ended.status_code == 404
+        assert ended.json()["detail"] == f"no placement {placement}"
