@@ -351,6 +351,7 @@ def run(
     concurrency: int = 4,
 ) -> dict[str, Any]:
     write = (out or sys.stdout).write
+    load = os.getloadavg()[0]  # other work on the machine shows here
     # The gateway's process is started first, while this one holds nothing: a child's
     # ru_maxrss counts its parent's RSS at the fork before its exec.
     child = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
@@ -387,6 +388,7 @@ def run(
         "database": dialect,
         **facts,
         "cores": os.cpu_count(),
+        "load_average_1min_at_start": load,
         "concurrency": concurrency,
         "raw_decode_records_per_second": pupils / decode_s,
         "raw_records_per_second": pupils / raw["total"],
@@ -428,7 +430,8 @@ def run(
     mib = 1 << 20
     rss_before = figures["gateway_rss_before_first_feed_bytes"]
     write(
-        f"attendance day: {pupils:,} pupils in {schools} schools, {figures['cores']} cores\n"
+        f"attendance day: {pupils:,} pupils in {schools} schools, {figures['cores']} cores, "
+        f"load average {load:.2f} at the start\n"
         f"  {facts['database_version']}\n"
     )
     if dialect == "postgresql":
