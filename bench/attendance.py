@@ -414,6 +414,7 @@ def run(
         "gateway_peak_rss_bytes": gateway["peak_rss_bytes"],
         "gateway_rss_before_first_feed_bytes": gateway["rss_before_bytes"],
         "baselines_peak_rss_bytes": _peak_rss_bytes(),
+        "load_average_1min_at_end": os.getloadavg()[0],
     }
     later = figures["gateway_later_day_records_per_second"]
     first = figures["gateway_first_day_records_per_second"]
@@ -479,6 +480,7 @@ def run(
         f"  peak RSS of the baselines' process {figures['baselines_peak_rss_bytes'] / mib:>7,.0f}"
         " MiB\n"
     )
+    write(f"  load average {figures['load_average_1min_at_end']:.2f} at the end\n")
     write("ratios and targets\n")
     for label, key, target in (
         (
