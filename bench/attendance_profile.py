@@ -57,7 +57,8 @@ from gateway.intake.attendance_feed import FeedUpload, ingest_feed, spool_digest
 from gateway.intake.feed_applier import apply_queued
 from gateway.logs import configure_logging
 from gateway.model.client import ALL_SCOPES, Client
-from gateway.store import Store, UnitOfWork, make_engine
+from gateway.store import Store, UnitOfWork, archive, make_engine
+from gateway.store.archive import ArchiveRepository
 from gateway.store.attendance import AttendanceRepository
 from gateway.store.migrate import upgrade
 from gateway.store.outbox import OutboxRepository
@@ -186,15 +187,15 @@ def instrumented() -> Iterator[None]:
     patches: list[tuple[Any, str, str | Callable[..., str]]] = [
         # intake
         (attendance_feed, "_duplicate", "duplicate check (SELECT)"),
-        (attendance_feed, "_compress", "archive: body compressed (zlib)"),
-        (repo, "archive", "archive: INSERT inbound_archive"),
+        (archive, "_compress", "archive: body compressed (zlib)"),
+        (ArchiveRepository, "keep", "archive: budget check, INSERT inbound_archive"),
         (repo, "create_feed", "archive: INSERT attendance_feeds"),
         (attendance_feed, "_archive", "archive: log line"),
         (attendance_feed, "check_school", "validate: school checked (SELECT)"),
         (attendance_feed, "_encode_staged", "queue: staged records encoded (msgpack)"),
         (repo, "add_rejections", "queue: INSERT rejections"),
         (repo, "update_feed", "queue: UPDATE attendance_feeds with staged records"),
-        (attendance_feed, "_queue", "queue: report and staged records built"),
+        (attendance_feed, "queue_parsed", "queue: report and staged records built"),
         # applier
         (repo, "hold_applier", "applier lock (SELECT pg_try_advisory_xact_lock)"),
         (repo, "claim_queued", "claim: SELECT queued feeds FOR UPDATE"),
