@@ -272,7 +272,15 @@ def test_the_printed_lines_work(lincolnshire: Played, tmp_path: pathlib.Path) ->
                     summaries
                 )
             if "destination=nhs" in command:
-                assert {d["status"] for d in answer["items"]} == {"delivered"}
+                # The advice requests went; a clock's escalation has no FHIR form of its own
+                # and is settled as discarded with that reason, never shown as delivered.
+                statuses = {(d["kind"], d["status"]) for d in answer["items"]}
+                assert ("advice.health_requested", "delivered") in statuses
+                assert {s for k, s in statuses if k == "advice.health_requested"} == {"delivered"}
+                for d in answer["items"]:
+                    if d["status"] != "delivered":
+                        assert d["status"] == "discarded"
+                        assert "no FHIR message of its own" in d["last_error"]
 
 
 def test_the_command_runs_from_the_command_line(tmp_path: pathlib.Path) -> None:
