@@ -2,7 +2,9 @@
 
 A daily feed brings one new day per pupil, so the figures the thresholds need (DOMAIN.md
 "Attendance"; mappings/data/attendance_thresholds.toml) are kept as running totals updated one
-school day at a time, and the whole ``PupilYear`` is stored as one JSON row. Days must arrive
+school day at a time, stored one row per pupil and year with a column per figure
+(attendance_figures; gateway/store/attendance_figures.py). This module is the reference the
+applier's set-based SQL must agree with (gateway/intake/feed_apply.py). Days must arrive
 in date order: ``apply_day`` refuses a date on or before the last one applied, and a correction
 (a mark changed for a past date) goes through ``rebuild`` over the year's marks, so running
 state is never silently wrong.
@@ -62,8 +64,8 @@ def _zero_terms() -> dict[Term, TermFigures]:
 class PupilYear(msgspec.Struct, kw_only=True, gc=False, array_like=True):
     """Running figures for one pupil in one academic year (named by its start year).
 
-    Stored array-like (gateway/store/schema.py school_years): a third of the size of a keyed
-    document. New fields therefore go at the end, with defaults."""
+    Encoded array-like (as the figures were stored before migration 0018): new fields go at
+    the end, with defaults, and get a column of attendance_figures."""
 
     academic_year: int
     last_date: dt.date | None = None

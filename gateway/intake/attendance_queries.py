@@ -7,7 +7,6 @@ from typing import Any
 
 import msgspec
 
-from gateway.attendance.statistics import PupilYear
 from gateway.attendance.summary import AttendanceSummary, summarise
 from gateway.errors import NotFound
 from gateway.model.attendance import FeedReport
@@ -67,19 +66,10 @@ def child_attendance(
             raise NotFound(f"no child {child_id}")
         uow.audit.record(caller, child_id, endpoint, "read", uow.now)
         upn = child.identifiers.upn
-        years = []
-        for school, year in uow.attendance.enrolments_of(upn) if upn else []:
-            blob = uow.attendance.school_year(school, year)
-            state = None if blob is None else _pupil_state(blob, upn or "")
-            if state is not None:
-                years.append(summarise(state, school))
-    return AttendanceSummary(child_id=child_id, years=years)
-
-
-def _pupil_state(blob: bytes, upn: str) -> PupilYear | None:
-    """Only this pupil's entry is decoded; the school's others stay raw bytes."""
-    raw = msgspec.msgpack.decode(blob, type=dict[str, msgspec.Raw]).get(upn)
-    return None if raw is None else msgspec.msgpack.decode(raw, type=PupilYear)
+        held = uow.attendance.figures_of_child(upn) if upn else []
+    return AttendanceSummary(
+        child_id=child_id, years=[summarise(state, school) for school, state in held]
+    )
 
 
 def list_concerns(

@@ -1,11 +1,9 @@
-"""Apply validated feeds, many schools at a time: merge each into its school's registers,
-update every touched pupil's running figures, judge the thresholds, settle concerns.
+"""Apply validated feeds, many schools at a time: merge each into the marks held, update
+every touched pupil's running figures, judge the thresholds, settle concerns.
 
-Registers are stored one row per school and date, figures one row per school and year
-(gateway/store/schema.py says why). A batch reads and writes each kind of row in one
-statement whatever the number of schools, which is what keeps an authority's day of 600
-small feeds from costing 600 times the round trips. Feeds of one school apply in the order
-they were received.
+Marks are stored one row per pupil, school and date, figures one row per pupil, school and
+academic year (gateway/store/schema.py). Feeds of one school apply in the order they were
+received.
 """
 
 from __future__ import annotations
@@ -25,11 +23,7 @@ from gateway.rules.pack import PolicyPack
 from gateway.store.unit_of_work import UnitOfWork
 from mappings.attendance_codes import CodeTable
 
-Register = dict[str, tuple[str, str]]
 Mark = tuple[str, dt.date, str, str]  # upn, date, am, pm
-_encode = msgspec.msgpack.Encoder().encode
-_decode_register = msgspec.msgpack.Decoder(Register).decode
-_decode_states = msgspec.msgpack.Decoder(dict[str, PupilYear]).decode
 
 
 class Identity(msgspec.Struct, kw_only=True):
@@ -83,50 +77,51 @@ def apply_feeds(
             work[(feed.school_urn, year)].append((feed.feed_id, marks))
     if not work:
         return applied
-    locked = uow.attendance.lock_school_years(set(work), uow.now)
-    stored = uow.attendance.registers_of(
-        {(school, mark[1]) for (school, _), parts in work.items() for _, ms in parts for mark in ms}
-    )
-    registers: dict[tuple[str, dt.date], Register] = {}
-    register_feed: dict[tuple[str, dt.date], str] = {}
+    uow.attendance.ensure_years({year for _, year in work})
     changes: list[dict[str, Any]] = []
-    new_states: dict[tuple[str, int], bytes] = {}
-    enrolments: list[dict[str, Any]] = []
     judged: list[tuple[str, str, int, dict[str, PupilYear], list[str]]] = []
     for (school, year), parts in work.items():
-        states = _decode_states(locked[(school, year)])
+        states = uow.attendance.figures_in(school, year)
         held = set(states)
+        stored = uow.attendance.marks_on(
+            school, year, {mark[1] for _, marks in parts for mark in marks}
+        )
+        merged: dict[tuple[dt.date, str], tuple[str, str, str]] = {}
         pupils: dict[str, list[tuple[dt.date, str, str]]] = defaultdict(list)
         corrected: set[str] = set()
         for feed_id, marks in parts:
-            changed = _merge(
-                school, feed_id, marks, stored, registers, register_feed, changes, uow.now
-            )
+            changed = _merge(school, feed_id, marks, stored, merged, changes, uow.now)
             applied[feed_id].marks_changed += len(changed)
             corrected |= changed
             for upn, date, am, pm in marks:
                 pupils[upn].append((date, am, pm))
         rebuild_these = _advance(states, pupils, corrected, year, codes)
+        uow.attendance.write_marks(
+            [
+                {
+                    "academic_year": year,
+                    "school_urn": school,
+                    "date": date,
+                    "upn": upn,
+                    "am": am,
+                    "pm": pm,
+                    "feed_id": feed_id,
+                }
+                for (date, upn), (am, pm, feed_id) in merged.items()
+            ]
+        )
         if rebuild_these:
-            states.update(_rebuilt(uow, school, year, rebuild_these, registers, codes))
-        enrolments += [
-            {"upn": upn, "school_urn": school, "academic_year": year, "first_date": min(days)[0]}
-            for upn, days in pupils.items()
-            if upn not in held
-        ]
-        new_states[(school, year)] = _encode(states)
+            history = uow.attendance.marks_of(school, year, rebuild_these)
+            for upn in rebuild_these:
+                states[upn] = rebuild(history.get(upn, []), academic_year=year, codes=codes)
+        uow.attendance.write_figures(
+            school,
+            {upn: states[upn] for upn in pupils},
+            {upn: min(days)[0] for upn, days in pupils.items() if upn not in held},
+            uow.now,
+        )
         judged.append((parts[-1][0], school, year, states, list(pupils)))
-    uow.attendance.write_registers(
-        {
-            key: (_encode(register), len(register), register_feed[key])
-            for key, register in registers.items()
-        },
-        set(stored),
-        uow.now,
-    )
     uow.attendance.add_changes(changes)
-    uow.attendance.add_enrolments(enrolments)
-    uow.attendance.save_school_years(new_states, uow.now)
     ehcp = uow.attendance.with_ehcp({upn for *_, upns in judged for upn in upns})
     judgements = [
         Judgement(
@@ -147,22 +142,16 @@ def _merge(
     school: str,
     feed_id: str,
     marks: list[Mark],
-    stored: dict[tuple[str, dt.date], bytes],
-    registers: dict[tuple[str, dt.date], Register],
-    register_feed: dict[tuple[str, dt.date], str],
+    stored: dict[dt.date, dict[str, tuple[str, str]]],
+    merged: dict[tuple[dt.date, str], tuple[str, str, str]],
     changes: list[dict[str, Any]],
     now: dt.datetime,
 ) -> set[str]:
-    """Write one feed's marks into its school's day registers; a mark that differs from the
-    one held is a correction, recorded with its old and new codes."""
+    """Merge one feed's marks over those held; a mark that differs from the one held is a
+    correction, recorded with its old and new codes."""
     corrected: set[str] = set()
     for upn, date, am, pm in marks:
-        key = (school, date)
-        register = registers.get(key)
-        if register is None:
-            register = registers[key] = _decode_register(stored[key]) if key in stored else {}
-        register_feed[key] = feed_id
-        before = register.get(upn)
+        before = merged.get((date, upn)) or stored.get(date, {}).get(upn)
         if before is not None and (before[0], before[1]) != (am, pm):
             corrected.add(upn)
             changes.append(
@@ -178,7 +167,7 @@ def _merge(
                     "changed_at": now,
                 }
             )
-        register[upn] = (am, pm)
+        merged[(date, upn)] = (am, pm, feed_id)
     return corrected
 
 
@@ -201,7 +190,7 @@ def _advance(
         resent = len(days) > 1 and len({day for day, _, _ in days}) != len(days)
         if (
             upn in corrected
-            or resent  # the same day in two feeds of one batch: the registers hold the last
+            or resent  # the same day in two feeds of one batch: the marks hold the last
             or (state.last_date is not None and days[0][0] <= state.last_date)
         ):
             rebuild_these.append(upn)
@@ -209,41 +198,6 @@ def _advance(
         for date, am, pm in days:
             apply_day(state, date, am, pm, codes)
     return rebuild_these
-
-
-def _rebuilt(
-    uow: UnitOfWork,
-    school: str,
-    year: int,
-    upns: list[str],
-    registers: dict[tuple[str, dt.date], Register],
-    codes: CodeTable,
-) -> dict[str, PupilYear]:
-    """The correction path: these pupils' years recomputed from the school's registers (the
-    batch's own merged registers win over what is stored)."""
-    history: dict[str, dict[dt.date, tuple[str, str]]] = {upn: {} for upn in upns}
-    first, last = dt.date(year, 8, 1), dt.date(year + 1, 7, 31)
-    for date, blob in uow.attendance.register_history(school, first, last):
-        register = registers.get((school, date)) or _decode_register(blob)
-        _collect(history, date, register)
-    for (reg_school, date), register in registers.items():
-        if reg_school == school and first <= date <= last:
-            _collect(history, date, register)
-    return {
-        upn: rebuild(
-            [(date, am, pm) for date, (am, pm) in days.items()], academic_year=year, codes=codes
-        )
-        for upn, days in history.items()
-    }
-
-
-def _collect(
-    history: dict[str, dict[dt.date, tuple[str, str]]], date: dt.date, register: Register
-) -> None:
-    for upn, days in history.items():
-        held = register.get(upn)
-        if held is not None:
-            days[date] = (held[0], held[1])
 
 
 def _judge(

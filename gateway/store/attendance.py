@@ -12,26 +12,28 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from gateway.attendance.statistics import PupilYear
 from gateway.clock import new_id
 from gateway.errors import NotFound
 from gateway.model.attendance import FeedReport, RejectedRecord
+from gateway.store.attendance_figures import FIGURES, figures_row, pupil_year
 from gateway.store.rows import plain as _plain
 from gateway.store.schema import (
+    PARTITIONED_BY_YEAR,
     attendance_concerns,
     attendance_feeds,
+    attendance_figures,
     attendance_mark_changes,
+    attendance_marks,
     children,
     feed_rejections,
     inbound_archive,
-    pupil_enrolments,
-    register_days,
-    school_years,
+    partition_name,
 )
 from gateway.store.types import UTCDateTime
 
 # A feed in one of these states is being read by the request (or worker) that holds it.
 READING = ("received", "parsing")
-EMPTY = b"\x80"  # an empty msgpack map: a school year with no pupils yet
 APPLIER_LOCK = 1_901_996  # advisory lock key held while attendance feeds are applied
 _SQLITE_CHUNK = 900  # stays under SQLite's bound-parameter limit on every build
 
@@ -276,180 +278,142 @@ class AttendanceRepository:
             error=error,
         )
 
-    # --- registers and running figures ---------------------------------------------------------
+    # --- marks and running figures ------------------------------------------------------------
 
-    def lock_school_years(
-        self, keys: set[tuple[str, int]], now: dt.datetime
-    ) -> dict[tuple[str, int], bytes]:
-        """These schools' running figures for these years, locked (in one order, so two
-        appliers cannot deadlock) until the unit of work ends; a school's first year row is
-        created empty."""
-        found = self._locked_years(keys)
-        missing = keys - found.keys()
-        if missing:
-            insert = (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(
-                school_years
+    def ensure_years(self, years: Iterable[int]) -> None:
+        """The partitions of these academic years exist (PostgreSQL: created the first time a
+        feed brings the year; SQLite's tables are not partitioned)."""
+        if self._dialect != "postgresql":
+            return
+        for year in sorted(set(years)):
+            for table in PARTITIONED_BY_YEAR:
+                name = partition_name(table, year)
+                found = self._connection.execute(sa.select(sa.func.to_regclass(name))).scalar()
+                if found is None:
+                    self._connection.exec_driver_sql(
+                        f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {table} "
+                        f"FOR VALUES FROM ({year:d}) TO ({year + 1:d})"
+                    )
+
+    def marks_on(
+        self, school_urn: str, academic_year: int, dates: Iterable[dt.date]
+    ) -> dict[dt.date, dict[str, tuple[str, str]]]:
+        """The school's marks held for these dates: date -> UPN -> (am, pm)."""
+        wanted = sorted(set(dates))
+        found: dict[dt.date, dict[str, tuple[str, str]]] = {}
+        if not wanted:
+            return found
+        rows = self._connection.execute(
+            sa.select(
+                attendance_marks.c.date,
+                attendance_marks.c.upn,
+                attendance_marks.c.am,
+                attendance_marks.c.pm,
+            ).where(
+                attendance_marks.c.academic_year == academic_year,
+                attendance_marks.c.school_urn == school_urn,
+                attendance_marks.c.date.in_(wanted),
             )
-            self._connection.execute(
-                insert.on_conflict_do_nothing(index_elements=["school_urn", "academic_year"]),
-                [
-                    {
-                        "school_urn": school,
-                        "academic_year": year,
-                        "states": EMPTY,
-                        "updated_at": now,
-                    }
-                    for school, year in sorted(missing)
-                ],
-            )
-            found |= self._locked_years(missing)
+        )
+        for date, upn, am, pm in rows:
+            found.setdefault(date, {})[upn] = (am, pm)
         return found
 
-    def _locked_years(self, keys: set[tuple[str, int]]) -> dict[tuple[str, int], bytes]:
-        if not keys:
-            return {}
-        years = sorted({year for _, year in keys})
-        found: dict[tuple[str, int], bytes] = {}
-        for chunk in self._chunks(school for school, _ in keys):
+    def marks_of(
+        self, school_urn: str, academic_year: int, upns: Iterable[str]
+    ) -> dict[str, list[tuple[dt.date, str, str]]]:
+        """These pupils' marks at the school over the academic year, in date order (what a
+        pupil's figures are rebuilt from)."""
+        found: dict[str, list[tuple[dt.date, str, str]]] = {}
+        for chunk in self._chunks(upns):
             rows = self._connection.execute(
                 sa.select(
-                    school_years.c.school_urn, school_years.c.academic_year, school_years.c.states
+                    attendance_marks.c.upn,
+                    attendance_marks.c.date,
+                    attendance_marks.c.am,
+                    attendance_marks.c.pm,
                 )
-                .where(self._in(school_years.c.school_urn, chunk))
-                .where(school_years.c.academic_year.in_(years))
-                .order_by(school_years.c.school_urn, school_years.c.academic_year)
-                .with_for_update()
-            )
-            for school, year, states in rows:
-                if (school, year) in keys:
-                    found[(school, year)] = bytes(states)
-        return found
-
-    def save_school_years(self, states: dict[tuple[str, int], bytes], now: dt.datetime) -> None:
-        if states:
-            self._connection.execute(
-                school_years.update()
                 .where(
-                    school_years.c.school_urn == sa.bindparam("k_school"),
-                    school_years.c.academic_year == sa.bindparam("k_year"),
+                    attendance_marks.c.academic_year == academic_year,
+                    attendance_marks.c.school_urn == school_urn,
+                    self._in(attendance_marks.c.upn, chunk),
                 )
-                .values(states=sa.bindparam("k_states"), updated_at=now),
-                [
-                    {"k_school": school, "k_year": year, "k_states": blob}
-                    for (school, year), blob in states.items()
-                ],
+                .order_by(attendance_marks.c.date)
             )
-
-    def school_year(self, school_urn: str, academic_year: int) -> bytes | None:
-        states = self._connection.execute(
-            sa.select(school_years.c.states).where(
-                school_years.c.school_urn == school_urn,
-                school_years.c.academic_year == academic_year,
-            )
-        ).scalar()
-        return None if states is None else bytes(states)
-
-    def registers_of(self, wanted: set[tuple[str, dt.date]]) -> dict[tuple[str, dt.date], bytes]:
-        """The registers held for these (school, date) pairs."""
-        if not wanted:
-            return {}
-        first = min(date for _, date in wanted)
-        last = max(date for _, date in wanted)
-        found: dict[tuple[str, dt.date], bytes] = {}
-        for chunk in self._chunks(school for school, _ in wanted):
-            rows = self._connection.execute(
-                sa.select(register_days.c.school_urn, register_days.c.date, register_days.c.marks)
-                .where(self._in(register_days.c.school_urn, chunk))
-                .where(register_days.c.date.between(first, last))
-            )
-            for school, date, marks in rows:
-                if (school, date) in wanted:
-                    found[(school, date)] = bytes(marks)
+            for upn, date, am, pm in rows:
+                found.setdefault(upn, []).append((date, am, pm))
         return found
 
-    def write_registers(
+    def write_marks(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert or replace marks (academic_year, school_urn, date, upn, am, pm, feed_id)."""
+        if not rows:
+            return
+        insert = self._insert(attendance_marks)
+        self._connection.execute(
+            insert.on_conflict_do_update(
+                index_elements=["academic_year", "school_urn", "date", "upn"],
+                set_={
+                    "am": insert.excluded.am,
+                    "pm": insert.excluded.pm,
+                    "feed_id": insert.excluded.feed_id,
+                },
+            ),
+            list(rows),
+        )
+
+    def figures_in(self, school_urn: str, academic_year: int) -> dict[str, PupilYear]:
+        """Every enrolled pupil's figures for one school and year."""
+        rows = self._connection.execute(
+            sa.select(attendance_figures).where(
+                attendance_figures.c.academic_year == academic_year,
+                attendance_figures.c.school_urn == school_urn,
+            )
+        )
+        return {row.upn: pupil_year(row._mapping) for row in rows}
+
+    def write_figures(
         self,
-        registers: dict[tuple[str, dt.date], tuple[bytes, int, str]],
-        existing: set[tuple[str, dt.date]],
+        school_urn: str,
+        states: dict[str, PupilYear],
+        first_dates: dict[str, dt.date],
         now: dt.datetime,
     ) -> None:
-        """``registers``: (school, date) -> (encoded marks, pupils, feed id); ``existing``
-        rows are updated, the rest inserted."""
-        fresh = [
-            {
-                "school_urn": school,
-                "date": date,
-                "marks": marks,
-                "pupils": pupils,
-                "feed_id": feed_id,
-                "updated_at": now,
-            }
-            for (school, date), (marks, pupils, feed_id) in registers.items()
-            if (school, date) not in existing
-        ]
-        if fresh:
-            self._connection.execute(register_days.insert(), fresh)
-        changed = [
-            {
-                "k_school": school,
-                "k_date": date,
-                "k_marks": marks,
-                "k_pupils": pupils,
-                "k_feed": feed_id,
-            }
-            for (school, date), (marks, pupils, feed_id) in registers.items()
-            if (school, date) in existing
-        ]
-        if changed:
-            self._connection.execute(
-                register_days.update()
-                .where(
-                    register_days.c.school_urn == sa.bindparam("k_school"),
-                    register_days.c.date == sa.bindparam("k_date"),
-                )
-                .values(
-                    marks=sa.bindparam("k_marks"),
-                    pupils=sa.bindparam("k_pupils"),
-                    feed_id=sa.bindparam("k_feed"),
-                    updated_at=now,
-                ),
-                changed,
-            )
-
-    def register_history(
-        self, school_urn: str, first: dt.date, last: dt.date
-    ) -> Iterator[tuple[dt.date, bytes]]:
-        """The school's registers over a range, in date order (rebuilding a pupil's year)."""
-        rows = self._connection.execute(
-            sa.select(register_days.c.date, register_days.c.marks)
-            .where(
-                register_days.c.school_urn == school_urn,
-                register_days.c.date.between(first, last),
-            )
-            .order_by(register_days.c.date)
+        """Insert or replace these pupils' figures; ``first_dates`` are kept for a new
+        enrolment only."""
+        if not states:
+            return
+        insert = self._insert(attendance_figures)
+        self._connection.execute(
+            insert.on_conflict_do_update(
+                index_elements=["academic_year", "school_urn", "upn"],
+                set_={name: insert.excluded[name] for name in (*FIGURES, "updated_at")},
+            ),
+            [
+                {
+                    "academic_year": state.academic_year,
+                    "school_urn": school_urn,
+                    "upn": upn,
+                    "first_date": first_dates.get(upn) or state.last_date,
+                    "updated_at": now,
+                    **figures_row(state),
+                }
+                for upn, state in states.items()
+            ],
         )
-        for date, marks in rows:
-            yield date, bytes(marks)
+
+    def figures_of_child(self, upn: str) -> list[tuple[str, PupilYear]]:
+        """A pupil's figures at each school and year, as (school URN, figures), by year and
+        first date."""
+        rows = self._connection.execute(
+            sa.select(attendance_figures)
+            .where(attendance_figures.c.upn == upn)
+            .order_by(attendance_figures.c.academic_year, attendance_figures.c.first_date)
+        )
+        return [(row.school_urn, pupil_year(row._mapping)) for row in rows]
 
     def add_changes(self, changes: Sequence[dict[str, Any]]) -> None:
         if changes:
             self._connection.execute(attendance_mark_changes.insert(), list(changes))
-
-    def add_enrolments(self, rows: Sequence[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        insert = (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(
-            pupil_enrolments
-        )
-        self._connection.execute(insert.on_conflict_do_nothing(), list(rows))
-
-    def enrolments_of(self, upn: str) -> list[tuple[str, int]]:
-        rows = self._connection.execute(
-            sa.select(pupil_enrolments.c.school_urn, pupil_enrolments.c.academic_year)
-            .where(pupil_enrolments.c.upn == upn)
-            .order_by(pupil_enrolments.c.academic_year, pupil_enrolments.c.first_date)
-        )
-        return [(school, year) for school, year in rows]
 
     def with_ehcp(self, upns: Iterable[str]) -> set[str]:
         """Which of these pupils have an EHC plan (or a draft): some thresholds differ."""
@@ -499,7 +463,7 @@ class AttendanceRepository:
         """CTF pupil identities: fill in who a child is, never overwrite a fuller record."""
         if not identities:
             return
-        insert = (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(children)
+        insert = self._insert(children)
         statement = insert.on_conflict_do_update(
             index_elements=["upn"],
             set_={
@@ -590,6 +554,10 @@ class AttendanceRepository:
     @property
     def _dialect(self) -> str:
         return self._connection.dialect.name
+
+    def _insert(self, table: sa.Table) -> Any:
+        """INSERT with ON CONFLICT, in this store's dialect."""
+        return (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(table)
 
     def _raw_cursor(self) -> Any:
         """The psycopg cursor under this transaction, for COPY."""

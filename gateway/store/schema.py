@@ -227,18 +227,37 @@ feed_rejections = sa.Table(
     sa.Column("reason", sa.String(300), nullable=False),
 )
 
-register_days = sa.Table(
-    "register_days",
+# An attendance table this large is range-partitioned by academic year on PostgreSQL, one
+# partition a year named ``<table>_<year>`` (migration 0018; the applier creates a year's
+# partitions the first time a feed brings it: gateway/store/attendance.py). SQLite keeps
+# plain tables.
+PARTITIONED_BY_YEAR = ("attendance_marks", "attendance_figures")
+
+
+def partition_name(table: str, academic_year: int) -> str:
+    return f"{table}_{academic_year:d}"
+
+
+def is_partition(name: str) -> bool:
+    """Whether a table found in the database is one year's partition of a declared table."""
+    table, _, year = name.rpartition("_")
+    return table in PARTITIONED_BY_YEAR and year.isdigit()
+
+
+attendance_marks = sa.Table(
+    "attendance_marks",
     metadata,
-    # One school's register for one date: every pupil's AM and PM codes in one msgpack
-    # document ({upn: [am, pm]}). A daily feed writes one row, not one per pupil, which is
-    # what keeps an authority's day to seconds (bench/attendance.py).
+    # One pupil's two marks on one date at one school, as the last feed that changed them
+    # sent them ("" for a session sent without a mark). Keyed date before pupil: a day's feed
+    # writes one run of the index per school, not one page per pupil.
+    sa.Column("academic_year", sa.Integer, primary_key=True),
     sa.Column("school_urn", sa.String(6), primary_key=True),
     sa.Column("date", sa.Date, primary_key=True),
-    sa.Column("marks", sa.LargeBinary, nullable=False),
-    sa.Column("pupils", sa.Integer, nullable=False),
+    sa.Column("upn", sa.String(13), primary_key=True),
+    sa.Column("am", sa.String(2), nullable=False),
+    sa.Column("pm", sa.String(2), nullable=False),
     sa.Column("feed_id", Id, nullable=False),
-    sa.Column("updated_at", UTCDateTime, nullable=False),
+    postgresql_partition_by="RANGE (academic_year)",
 )
 
 attendance_mark_changes = sa.Table(
@@ -256,27 +275,48 @@ attendance_mark_changes = sa.Table(
     sa.Column("changed_at", UTCDateTime, nullable=False),
 )
 
-school_years = sa.Table(
-    "school_years",
+attendance_figures = sa.Table(
+    "attendance_figures",
     metadata,
-    # Every enrolled pupil's running figures (gateway.attendance.statistics.PupilYear) for
-    # one school and academic year, as msgpack {upn: PupilYear}. Figures are per enrolment,
-    # as the DfE's absence statistics count them. The row is also the school's lock: feeds
-    # for one school are applied one at a time.
-    sa.Column("school_urn", sa.String(6), primary_key=True),
+    # One pupil's running figures for one enrolment (school and academic year), one column per
+    # figure of gateway.attendance.statistics.PupilYear (gateway/store/attendance_figures.py
+    # maps the two), as the DfE's absence statistics count them per enrolment. ``first_date``
+    # is the first date a feed brought for the enrolment.
     sa.Column("academic_year", sa.Integer, primary_key=True),
-    sa.Column("states", sa.LargeBinary, nullable=False),
-    sa.Column("updated_at", UTCDateTime, nullable=False),
-)
-
-pupil_enrolments = sa.Table(
-    "pupil_enrolments",
-    metadata,
-    # Where to find a pupil's figures: written once per pupil, school and year.
+    sa.Column("school_urn", sa.String(6), primary_key=True),
     sa.Column("upn", sa.String(13), primary_key=True),
-    sa.Column("school_urn", sa.String(6), primary_key=True),
-    sa.Column("academic_year", sa.Integer, primary_key=True),
     sa.Column("first_date", sa.Date, nullable=False),
+    sa.Column("last_date", sa.Date),
+    # Sessions by category of their code (gateway.model.attendance.CodeCategory).
+    sa.Column("present_sessions", sa.SmallInteger, nullable=False),
+    sa.Column("approved_education_sessions", sa.SmallInteger, nullable=False),
+    sa.Column("authorised_sessions", sa.SmallInteger, nullable=False),
+    sa.Column("unauthorised_sessions", sa.SmallInteger, nullable=False),
+    sa.Column("not_possible_sessions", sa.SmallInteger, nullable=False),
+    sa.Column("possible", sa.SmallInteger, nullable=False),
+    sa.Column("attended", sa.SmallInteger, nullable=False),
+    # The same two per statistics term (gateway.attendance.terms).
+    sa.Column("autumn_possible", sa.SmallInteger, nullable=False),
+    sa.Column("autumn_attended", sa.SmallInteger, nullable=False),
+    sa.Column("spring_possible", sa.SmallInteger, nullable=False),
+    sa.Column("spring_attended", sa.SmallInteger, nullable=False),
+    sa.Column("summer_possible", sa.SmallInteger, nullable=False),
+    sa.Column("summer_attended", sa.SmallInteger, nullable=False),
+    sa.Column("unexplained_run_days", sa.SmallInteger, nullable=False),
+    sa.Column("unexplained_run_start", sa.Date),
+    sa.Column("illness_sessions", sa.SmallInteger, nullable=False),
+    sa.Column("illness_run_days", sa.SmallInteger, nullable=False),
+    sa.Column("illness_run_start", sa.Date),
+    sa.Column("illness_longest_run_days", sa.SmallInteger, nullable=False),
+    sa.Column("part_time_sessions", sa.SmallInteger, nullable=False),
+    sa.Column("part_time_first_date", sa.Date),
+    sa.Column("suspension_sessions", sa.SmallInteger, nullable=False),
+    sa.Column("suspension_episodes", sa.SmallInteger, nullable=False),
+    sa.Column("in_suspension_episode", sa.Boolean, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    # A child's figures, every school and year (GET /children/{id}/attendance).
+    sa.Index("ix_attendance_figures_upn", "upn"),
+    postgresql_partition_by="RANGE (academic_year)",
 )
 
 attendance_concerns = sa.Table(
