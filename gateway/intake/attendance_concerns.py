@@ -42,11 +42,11 @@ def settle_concerns(
     uow: UnitOfWork, judgements: Sequence[Judgement], pack: PolicyPack | None = None
 ) -> None:
     """Raise what is newly crossed, resolve what no longer is, for many schools at once
-    (one read of the open concerns, one write of each kind). Sets each judgement's
-    ``raised``."""
+    (one read of the judged pupils' open concerns, one write of each kind). Sets each
+    judgement's ``raised``."""
     now = uow.now
     open_by_school: dict[tuple[str, int], list[dict[str, Any]]] = {}
-    for concern in uow.attendance.open_concerns_of({j.school_urn for j in judgements}):
+    for concern in uow.attendance.open_concerns_of({upn for j in judgements for upn in j.crossed}):
         key = (concern["school_urn"], concern["academic_year"])
         open_by_school.setdefault(key, []).append(concern)
     to_raise: list[tuple[Judgement, str, ConcernFigures]] = []

@@ -1,5 +1,10 @@
-"""Apply validated feeds, many schools at a time: merge each into the marks held, update
-every touched pupil's running figures, judge the thresholds, settle concerns.
+"""Apply validated feeds, many schools at a time, set-based: a batch's marks are staged in
+one COPY, corrections recorded, the marks written and every pupil's figures moved on by their
+day in a handful of statements whatever the number of pupils (gateway/store/
+attendance_staging.py). Only the rare shapes come back to Python, for the pupils concerned:
+a date corrected or filled in after later ones, or several dates for a pupil in one batch
+(a year-to-date load) rebuild those pupils' figures from their marks (statistics.rebuild).
+Then the thresholds are judged and concerns settled.
 
 Marks are stored one row per pupil, school and date, figures one row per pupil, school and
 academic year (gateway/store/schema.py). Feeds of one school apply in the order they were
@@ -9,21 +14,23 @@ received.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
-from typing import Any
 
 import msgspec
 
-from gateway.attendance.statistics import PupilYear, apply_day, rebuild
+from gateway.attendance.statistics import PupilYear, rebuild
 from gateway.attendance.terms import term_of
 from gateway.attendance.thresholds import ConcernFigures, Threshold, evaluate, load_thresholds
 from gateway.intake.attendance_concerns import Judgement, settle_concerns
 from gateway.rules.pack import PolicyPack
+from gateway.store.attendance_figures import TERM_NUMBER
+from gateway.store.attendance_staging import StagedRow, Staging
 from gateway.store.unit_of_work import UnitOfWork
 from mappings.attendance_codes import CodeTable
 
 Mark = tuple[str, dt.date, str, str]  # upn, date, am, pm
+Pupil = tuple[str, int, str]  # school URN, academic year, UPN
 
 
 class Identity(msgspec.Struct, kw_only=True):
@@ -77,60 +84,53 @@ def apply_feeds(
             work[(feed.school_urn, year)].append((feed.feed_id, marks))
     if not work:
         return applied
-    uow.attendance.ensure_years({year for _, year in work})
-    changes: list[dict[str, Any]] = []
-    judged: list[tuple[str, str, int, dict[str, PupilYear], list[str]]] = []
+    repository = uow.attendance
+    repository.ensure_years({year for _, year in work})
+    dates: dict[tuple[str, int], set[dt.date]] = {
+        key: {mark[1] for _, marks in parts for mark in marks} for key, parts in work.items()
+    }
+    known = repository.known_days(dates)
+    staging = Staging(uow.connection, codes)
+    rebuild_these: set[Pupil] = set()
     for (school, year), parts in work.items():
-        states = uow.attendance.figures_in(school, year)
-        held = set(states)
-        stored = uow.attendance.marks_on(
-            school, year, {mark[1] for _, marks in parts for mark in marks}
-        )
-        merged: dict[tuple[dt.date, str], tuple[str, str, str]] = {}
-        pupils: dict[str, list[tuple[dt.date, str, str]]] = defaultdict(list)
-        corrected: set[str] = set()
-        for feed_id, marks in parts:
-            changed = _merge(school, feed_id, marks, stored, merged, changes, uow.now)
-            applied[feed_id].marks_changed += len(changed)
-            corrected |= changed
-            for upn, date, am, pm in marks:
-                pupils[upn].append((date, am, pm))
-        rebuild_these = _advance(states, pupils, corrected, year, codes)
-        uow.attendance.write_marks(
-            [
-                {
-                    "academic_year": year,
-                    "school_urn": school,
-                    "date": date,
-                    "upn": upn,
-                    "am": am,
-                    "pm": pm,
-                    "feed_id": feed_id,
-                }
-                for (date, upn), (am, pm, feed_id) in merged.items()
-            ]
-        )
-        if rebuild_these:
-            history = uow.attendance.marks_of(school, year, rebuild_these)
-            for upn in rebuild_these:
-                states[upn] = rebuild(history.get(upn, []), academic_year=year, codes=codes)
-        uow.attendance.write_figures(
-            school,
-            {upn: states[upn] for upn in pupils},
-            {upn: min(days)[0] for upn, days in pupils.items() if upn not in held},
-            uow.now,
-        )
-        judged.append((parts[-1][0], school, year, states, list(pupils)))
-    uow.attendance.add_changes(changes)
-    ehcp = uow.attendance.with_ehcp({upn for *_, upns in judged for upn in upns})
+        days = dates[(school, year)]
+        if len(parts) == 1 and len(days) == 1:
+            (date,) = days
+            feed_id, marks = parts[0]
+            if len({mark[0] for mark in marks}) == len(marks):  # each pupil once: a day
+                staging.add_day(
+                    school, year, date, _term(date), feed_id, marks, known=date in known[school]
+                )
+                continue
+        rebuild_these |= _stage_rows(staging, school, year, parts, known[school])
+    staging.load()
+
+    for feed_id, changed in staging.record_changes(uow.now).items():
+        applied[feed_id].marks_changed += changed
+    rebuild_these |= staging.changed_known()
+    gaps = staging.late_days()
+    rebuild_these |= gaps
+    staging.write_marks()
+    moved_on = staging.advance_figures(uow.now)
+    if staging.fast_candidates - moved_on - len(gaps) > 0:
+        staging.first_figures(uow.now)
+    _rebuild(uow, rebuild_these, codes)
+    staging.clear()
+    judge = {
+        (school, year, mark[0])
+        for (school, year), parts in work.items()
+        for _, ms in parts
+        for mark in ms
+    }
+
+    held = repository.figures_of_pupils(judge)
+    ehcp = repository.with_ehcp({upn for _, _, upn in held})
+    crossed: dict[tuple[str, int], dict[str, dict[str, ConcernFigures]]] = defaultdict(dict)
+    for (school, year, upn), state in held.items():
+        crossed[(school, year)][upn] = _judge(state, upn in ehcp, thresholds)
     judgements = [
-        Judgement(
-            feed_id=feed_id,
-            school_urn=school,
-            academic_year=year,
-            crossed={upn: _judge(states[upn], upn in ehcp, thresholds) for upn in upns},
-        )
-        for feed_id, school, year, states, upns in judged
+        Judgement(feed_id=work[key][-1][0], school_urn=key[0], academic_year=key[1], crossed=pupils)
+        for key, pupils in crossed.items()
     ]
     settle_concerns(uow, judgements, pack)
     for judgement in judgements:
@@ -138,66 +138,76 @@ def apply_feeds(
     return applied
 
 
-def _merge(
+def _term(date: dt.date) -> int:
+    return TERM_NUMBER[term_of(date)]
+
+
+def _stage_rows(
+    staging: Staging,
     school: str,
-    feed_id: str,
-    marks: list[Mark],
-    stored: dict[dt.date, dict[str, tuple[str, str]]],
-    merged: dict[tuple[dt.date, str], tuple[str, str, str]],
-    changes: list[dict[str, Any]],
-    now: dt.datetime,
-) -> set[str]:
-    """Merge one feed's marks over those held; a mark that differs from the one held is a
-    correction, recorded with its old and new codes."""
-    corrected: set[str] = set()
-    for upn, date, am, pm in marks:
-        before = merged.get((date, upn)) or stored.get(date, {}).get(upn)
-        if before is not None and (before[0], before[1]) != (am, pm):
-            corrected.add(upn)
-            changes.append(
-                {
-                    "upn": upn,
-                    "date": date,
-                    "school_urn": school,
-                    "old_am": before[0],
-                    "old_pm": before[1],
-                    "new_am": am,
-                    "new_pm": pm,
-                    "feed_id": feed_id,
-                    "changed_at": now,
-                }
-            )
-        merged[(date, upn)] = (am, pm, feed_id)
-    return corrected
-
-
-def _advance(
-    states: dict[str, PupilYear],
-    pupils: dict[str, list[tuple[dt.date, str, str]]],
-    corrected: set[str],
     year: int,
-    codes: CodeTable,
-) -> list[str]:
-    """Move each pupil's figures on by the new days; returns those that need a rebuild (a
-    past mark corrected, or days older than the figures already hold)."""
-    rebuild_these: list[str] = []
-    for upn, days in pupils.items():
-        state = states.get(upn)
-        if state is None:
-            state = states[upn] = PupilYear(academic_year=year)
-        if len(days) > 1:
-            days.sort()
-        resent = len(days) > 1 and len({day for day, _, _ in days}) != len(days)
-        if (
-            upn in corrected
-            or resent  # the same day in two feeds of one batch: the marks hold the last
-            or (state.last_date is not None and days[0][0] <= state.last_date)
-        ):
-            rebuild_these.append(upn)
-            continue
-        for date, am, pm in days:
-            apply_day(state, date, am, pm, codes)
+    parts: list[tuple[str, list[Mark]]],
+    known: set[dt.date],
+) -> set[Pupil]:
+    """The rare shapes of a school's year in a batch: several dates (a year-to-date load),
+    several feeds (each later version of a pupil's date replaces the one before it), a
+    pupil sent twice. Returns the pupils known already to need their figures rebuilt (a new
+    date among several)."""
+    versions: Counter[tuple[str, dt.date]] = Counter()
+    for _, marks in parts:
+        versions.update((mark[0], mark[1]) for mark in marks)
+    rows_of: Counter[str] = Counter()
+    for (upn, _), n in versions.items():
+        rows_of[upn] += n
+    seen: dict[tuple[str, dt.date], tuple[str, str]] = {}
+    count: Counter[tuple[str, dt.date]] = Counter()
+    rows: list[StagedRow] = []
+    rebuild_these: set[Pupil] = set()
+    for feed_id, marks in parts:
+        for upn, date, am, pm in marks:
+            key = (upn, date)
+            count[key] += 1
+            latest = count[key] == versions[key]
+            single = rows_of[upn] == 1
+            if latest and not single and date not in known:
+                rebuild_these.add((school, year, upn))
+            rows.append(
+                StagedRow(
+                    upn=upn,
+                    date=date,
+                    am=am,
+                    pm=pm,
+                    feed_id=feed_id,
+                    is_single=int(single),
+                    is_latest=int(latest),
+                    is_known=int(date in known),
+                    prev=seen.get(key),
+                )
+            )
+            seen[key] = (am, pm)
+    terms = {date: _term(date) for date in {row.date for row in rows}}
+    staging.add_rows(school, year, terms, rows)
     return rebuild_these
+
+
+def _rebuild(uow: UnitOfWork, pupils: set[Pupil], codes: CodeTable) -> None:
+    """The rare path: these pupils' figures recomputed from all their marks (written
+    already), and written back in one statement per school year."""
+    by_year: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for school, year, upn in pupils:
+        by_year[(school, year)].append(upn)
+    for (school, year), upns in by_year.items():
+        history = uow.attendance.marks_of(school, year, upns)
+        uow.attendance.write_figures(
+            school,
+            {
+                upn: rebuild(history[upn], academic_year=year, codes=codes)
+                for upn in upns
+                if upn in history
+            },
+            {upn: history[upn][0][0] for upn in upns if upn in history},
+            uow.now,
+        )
 
 
 def _judge(

@@ -5,6 +5,7 @@ trip per row."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -28,6 +29,7 @@ from gateway.store.schema import (
     children,
     feed_rejections,
     inbound_archive,
+    partition_ddl,
     partition_name,
 )
 from gateway.store.types import UTCDateTime
@@ -290,33 +292,33 @@ class AttendanceRepository:
                 name = partition_name(table, year)
                 found = self._connection.execute(sa.select(sa.func.to_regclass(name))).scalar()
                 if found is None:
-                    self._connection.exec_driver_sql(
-                        f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {table} "
-                        f"FOR VALUES FROM ({year:d}) TO ({year + 1:d})"
-                    )
+                    self._connection.exec_driver_sql(partition_ddl(table, year))
 
-    def marks_on(
-        self, school_urn: str, academic_year: int, dates: Iterable[dt.date]
-    ) -> dict[dt.date, dict[str, tuple[str, str]]]:
-        """The school's marks held for these dates: date -> UPN -> (am, pm)."""
-        wanted = sorted(set(dates))
-        found: dict[dt.date, dict[str, tuple[str, str]]] = {}
-        if not wanted:
-            return found
-        rows = self._connection.execute(
-            sa.select(
-                attendance_marks.c.date,
-                attendance_marks.c.upn,
-                attendance_marks.c.am,
-                attendance_marks.c.pm,
-            ).where(
-                attendance_marks.c.academic_year == academic_year,
-                attendance_marks.c.school_urn == school_urn,
-                attendance_marks.c.date.in_(wanted),
-            )
-        )
-        for date, upn, am, pm in rows:
-            found.setdefault(date, {})[upn] = (am, pm)
+    def known_days(
+        self, dates: dict[tuple[str, int], set[dt.date]]
+    ) -> defaultdict[str, set[dt.date]]:
+        """Of these (school, academic year) -> dates, the dates each school has marks for
+        already: a day sent again, whose marks may correct those held."""
+        found: defaultdict[str, set[dt.date]] = defaultdict(set)
+        by_year: dict[int, tuple[set[str], set[dt.date]]] = {}
+        for (school, year), days in dates.items():
+            schools, wanted = by_year.setdefault(year, (set(), set()))
+            schools.add(school)
+            wanted |= days
+        for year, (schools, wanted) in by_year.items():
+            for chunk in self._chunks(schools):
+                rows = self._connection.execute(
+                    sa.select(attendance_marks.c.school_urn, attendance_marks.c.date)
+                    .distinct()
+                    .where(
+                        attendance_marks.c.academic_year == year,
+                        self._in(attendance_marks.c.school_urn, chunk),
+                        attendance_marks.c.date.in_(sorted(wanted)),
+                    )
+                )
+                for school, date in rows:
+                    if date in dates.get((school, year), ()):
+                        found[school].add(date)
         return found
 
     def marks_of(
@@ -400,6 +402,29 @@ class AttendanceRepository:
                 for upn, state in states.items()
             ],
         )
+
+    def figures_of_pupils(
+        self, pupils: Iterable[tuple[str, int, str]]
+    ) -> dict[tuple[str, int, str], PupilYear]:
+        """These pupils' figures, keyed (school, academic year, UPN) as asked."""
+        wanted = set(pupils)
+        by_year: dict[int, set[str]] = defaultdict(set)
+        for _, year, upn in wanted:
+            by_year[year].add(upn)
+        found: dict[tuple[str, int, str], PupilYear] = {}
+        for year, upns in by_year.items():
+            for chunk in self._chunks(upns):
+                rows = self._connection.execute(
+                    sa.select(attendance_figures).where(
+                        attendance_figures.c.academic_year == year,
+                        self._in(attendance_figures.c.upn, chunk),
+                    )
+                )
+                for row in rows:
+                    key = (row.school_urn, year, row.upn)
+                    if key in wanted:
+                        found[key] = pupil_year(row._mapping)
+        return found
 
     def figures_of_child(self, upn: str) -> list[tuple[str, PupilYear]]:
         """A pupil's figures at each school and year, as (school URN, figures), by year and
@@ -492,12 +517,13 @@ class AttendanceRepository:
             ],
         )
 
-    def open_concerns_of(self, schools: Iterable[str]) -> list[dict[str, Any]]:
+    def open_concerns_of(self, upns: Iterable[str]) -> list[dict[str, Any]]:
+        """The concerns open about these pupils (at any school, in any year)."""
         found: list[dict[str, Any]] = []
-        for chunk in self._chunks(schools):
+        for chunk in self._chunks(upns):
             rows = self._connection.execute(
                 sa.select(attendance_concerns).where(
-                    self._in(attendance_concerns.c.school_urn, chunk),
+                    self._in(attendance_concerns.c.upn, chunk),
                     attendance_concerns.c.status == "open",
                 )
             )

@@ -75,3 +75,85 @@ def pupil_year(row: Mapping[str, Any] | sa.RowMapping) -> PupilYear:
         **{name: row[name] for name in SCALARS if name != "in_suspension_episode"},
         in_suspension_episode=bool(row["in_suspension_episode"]),
     )
+
+
+# --- the same, set-based ---------------------------------------------------------------------
+#
+# The applier moves every pupil's figures on by a day in one UPDATE ... FROM the staged day
+# (gateway/store/attendance_staging.py). These builders are statistics.apply_day written as
+# column expressions.
+
+Expr = sa.ColumnElement[Any]
+View = Mapping[str, Expr]  # figure name -> its expression (a column, or a computed value)
+TERM_NUMBER = {term: n for n, term in enumerate(TERMS)}  # how the staged day names its term
+_ZERO: Expr = sa.literal_column("0")
+_ONE: Expr = sa.literal_column("1")
+
+
+def zero_view() -> dict[str, Expr]:
+    """The figures of a pupil with no day applied yet (``PupilYear(academic_year=...)``)."""
+    view: dict[str, Expr] = {name: _ZERO for name in FIGURES}
+    for name in ("last_date", "unexplained_run_start", "illness_run_start"):
+        view[name] = sa.null()
+    view["part_time_first_date"] = sa.null()
+    view["in_suspension_episode"] = sa.false()
+    return view
+
+
+def column_view(table: sa.FromClause, *, default_zero: bool = False) -> dict[str, Expr]:
+    """The figures as ``table`` holds them; ``default_zero`` reads a missing row (an outer
+    join) as a pupil with no day applied."""
+    view: dict[str, Expr] = {name: table.c[name] for name in FIGURES}
+    if default_zero:
+        for name, zero in zero_view().items():
+            if not isinstance(zero, sa.Null):
+                view[name] = sa.func.coalesce(table.c[name], zero)
+    return view
+
+
+def advanced(old: View, day: sa.FromClause) -> dict[str, Expr]:
+    """``old`` moved on by the staged ``day`` (its date after ``old``'s last date): what
+    ``apply_day`` does, per column. The day's counts are of its possible sessions, so they
+    are 0 on a day that is not a school day, which changes no figure but the sessions by
+    category and the last date."""
+    d = day.c
+    school_day = d.possible > 0
+    row: dict[str, Expr] = {"last_date": d.date}
+    for category in CATEGORIES:
+        name = session_column(category)
+        row[name] = old[name] + d[category]
+    for name in ("possible", "attended"):
+        row[name] = old[name] + d[name]
+    for term, number in TERM_NUMBER.items():
+        for figure in ("possible", "attended"):
+            name = term_column(term, figure)
+            row[name] = old[name] + sa.case((d.term == number, d[figure]), else_=_ZERO)
+    for run, flag in (("unexplained", d.unexplained_day), ("illness", d.illness_day)):
+        days, start = old[f"{run}_run_days"], old[f"{run}_run_start"]
+        row[f"{run}_run_days"] = sa.case(
+            (sa.not_(school_day), days), (flag == 1, days + _ONE), else_=_ZERO
+        )
+        row[f"{run}_run_start"] = sa.case(
+            (sa.not_(school_day), start),
+            (flag == 1, sa.case((days == 0, d.date), else_=start)),
+            else_=sa.null(),
+        )
+    longest, running = old["illness_longest_run_days"], old["illness_run_days"]
+    row["illness_longest_run_days"] = sa.case(
+        (sa.and_(d.illness_day == 1, running + _ONE > longest), running + _ONE), else_=longest
+    )
+    row["illness_sessions"] = old["illness_sessions"] + d.illness
+    row["part_time_sessions"] = old["part_time_sessions"] + d.part_time
+    row["part_time_first_date"] = sa.case(
+        (sa.and_(d.part_time > 0, old["part_time_first_date"].is_(None)), d.date),
+        else_=old["part_time_first_date"],
+    )
+    in_episode = old["in_suspension_episode"]
+    row["suspension_sessions"] = old["suspension_sessions"] + d.suspension
+    row["suspension_episodes"] = old["suspension_episodes"] + sa.case(
+        (sa.and_(d.suspension > 0, sa.not_(in_episode)), _ONE), else_=_ZERO
+    )
+    row["in_suspension_episode"] = sa.case(
+        (sa.not_(school_day), in_episode), (d.suspension > 0, sa.true()), else_=sa.false()
+    )
+    return row

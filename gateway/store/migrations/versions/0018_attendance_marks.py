@@ -133,9 +133,12 @@ def _academic_year(day: dt.date) -> int:
 
 
 def _partition(table: str, year: int) -> None:
+    """One year's partition; the figures' pages half free, so each day's update of every row
+    fits beside the row it replaces (gateway/store/schema.py)."""
+    storage = " WITH (fillfactor = 50)" if table == "attendance_figures" else ""
     op.execute(
         f"CREATE TABLE IF NOT EXISTS {table}_{year:d} PARTITION OF {table} "
-        f"FOR VALUES FROM ({year:d}) TO ({year + 1:d})"
+        f"FOR VALUES FROM ({year:d}) TO ({year + 1:d}){storage}"
     )
 
 
