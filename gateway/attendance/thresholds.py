@@ -191,7 +191,7 @@ def load_thresholds() -> tuple[Threshold, ...]:
 
 
 @functools.cache
-def _exact(value: float) -> tuple[int, int]:
+def exact(value: float) -> tuple[int, int]:
     # Via str so 0.9 from the toml is exactly 9/10, not the nearest binary float.
     fraction = Fraction(str(value))
     return fraction.numerator, fraction.denominator
@@ -226,7 +226,7 @@ def evaluate(
         value = (
             rule.value_with_ehcp if has_ehcp and rule.value_with_ehcp is not None else rule.value
         )
-        t_numerator, t_denominator = _exact(value)
+        t_numerator, t_denominator = exact(value)
         if _COMPARE[rule.comparison](numerator * t_denominator, t_numerator * denominator):
             crossed[rule.id] = ConcernFigures(
                 rule=rule.id,

@@ -4,7 +4,9 @@ day in a handful of statements whatever the number of pupils (gateway/store/
 attendance_staging.py). Only the rare shapes come back to Python, for the pupils concerned:
 a date corrected or filled in after later ones, or several dates for a pupil in one batch
 (a year-to-date load) rebuild those pupils' figures from their marks (statistics.rebuild).
-Then the thresholds are judged and concerns settled.
+The thresholds are judged in SQL over the figures before and after the day, so only the
+pupils who cross one (or stop crossing it) come back to be judged in Python and have their
+concerns raised or resolved (attendance_concerns.settle_concerns).
 
 Marks are stored one row per pupil, school and date, figures one row per pupil, school and
 academic year (gateway/store/schema.py). Feeds of one school apply in the order they were
@@ -26,6 +28,7 @@ from gateway.intake.attendance_concerns import Judgement, settle_concerns
 from gateway.rules.pack import PolicyPack
 from gateway.store.attendance_figures import TERM_NUMBER
 from gateway.store.attendance_staging import StagedRow, Staging
+from gateway.store.schema import attendance_concerns
 from gateway.store.unit_of_work import UnitOfWork
 from mappings.attendance_codes import CodeTable
 
@@ -66,10 +69,11 @@ def apply_feeds(
 ) -> dict[str, Applied]:
     """Apply ``feeds``; with a ``pack``, only the thresholds the authority acts on are judged
     and its concern routes decide what each new concern leads to."""
+    rules = load_thresholds()
     thresholds = (
         None
         if pack is None or not pack.thresholds
-        else [t for t in load_thresholds() if t.id in pack.thresholds]
+        else [t for t in rules if t.id in pack.thresholds]
     )
     applied = {feed.feed_id: Applied() for feed in feeds}
     uow.attendance.upsert_identities(
@@ -108,20 +112,20 @@ def apply_feeds(
     for feed_id, changed in staging.record_changes(uow.now).items():
         applied[feed_id].marks_changed += changed
     rebuild_these |= staging.changed_known()
-    gaps = staging.late_days()
+    crossing, gaps = staging.judge(rules if thresholds is None else thresholds)
     rebuild_these |= gaps
     staging.write_marks()
     moved_on = staging.advance_figures(uow.now)
     if staging.fast_candidates - moved_on - len(gaps) > 0:
         staging.first_figures(uow.now)
     _rebuild(uow, rebuild_these, codes)
+    # Judged in Python: the pupils whose crossed thresholds the day changes, those rebuilt,
+    # those of a day sent again, and those with a concern open under a threshold no longer
+    # judged. The others' concerns stand as they are.
+    judge = crossing | rebuild_these | staging.known_pupils
+    if thresholds is not None:
+        judge |= staging.with_stale_concerns(attendance_concerns, (t.id for t in thresholds))
     staging.clear()
-    judge = {
-        (school, year, mark[0])
-        for (school, year), parts in work.items()
-        for _, ms in parts
-        for mark in ms
-    }
 
     held = repository.figures_of_pupils(judge)
     ehcp = repository.with_ehcp({upn for _, _, upn in held})

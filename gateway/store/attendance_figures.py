@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 
 from gateway.attendance.statistics import PupilYear, TermFigures
-from gateway.attendance.terms import TERMS
+from gateway.attendance.terms import TERMS, easter_sunday
+from gateway.attendance.thresholds import Threshold, exact
 from gateway.model.attendance import CodeCategory
 
 CATEGORIES: tuple[CodeCategory, ...] = typing.get_args(CodeCategory)
@@ -80,8 +81,9 @@ def pupil_year(row: Mapping[str, Any] | sa.RowMapping) -> PupilYear:
 # --- the same, set-based ---------------------------------------------------------------------
 #
 # The applier moves every pupil's figures on by a day in one UPDATE ... FROM the staged day
-# (gateway/store/attendance_staging.py). These builders are statistics.apply_day written as
-# column expressions.
+# (gateway/store/attendance_staging.py), and judges the thresholds as SQL predicates over the
+# figures. These builders are statistics.apply_day and thresholds.evaluate written as column
+# expressions; tests/integration/test_attendance_set_based.py holds them to the reference.
 
 Expr = sa.ColumnElement[Any]
 View = Mapping[str, Expr]  # figure name -> its expression (a column, or a computed value)
@@ -157,3 +159,57 @@ def advanced(old: View, day: sa.FromClause) -> dict[str, Expr]:
         (sa.not_(school_day), in_episode), (d.suspension > 0, sa.true()), else_=sa.false()
     )
     return row
+
+
+def term_of_date(date: Expr, academic_year: Expr, years: Iterable[int]) -> Expr:
+    """``terms.term_of`` as a number (TERM_NUMBER) for dates of these academic years; the
+    autumn term for no date (as ``evaluate`` judges a pupil with no day applied)."""
+    easter = sa.case(
+        *((academic_year == year, sa.literal(easter_sunday(year + 1), sa.Date)) for year in years),
+        else_=sa.null(),
+    )
+    return sa.case(
+        (date.is_(None), _ZERO),
+        (sa.extract("month", date) >= 8, _ZERO),
+        (date <= easter, _ONE),
+        else_=sa.literal_column("2"),
+    )
+
+
+def _reading(view: View, figure: str, term: Expr) -> tuple[Expr, Expr]:
+    """A figure as (numerator, denominator), as thresholds._FIGURES measures it."""
+    if figure == "year_rate":
+        return view["attended"], view["possible"]
+    if figure == "term_rate":
+        by_term = {
+            name: sa.case(
+                *((term == n, view[term_column(t, name)]) for t, n in TERM_NUMBER.items())
+            )
+            for name in ("attended", "possible")
+        }
+        return by_term["attended"], by_term["possible"]
+    if figure == "illness_days":
+        sessions, longest = view["illness_sessions"], view["illness_longest_run_days"]
+        doubled = longest * sa.literal_column("2")
+        return sa.case((sessions >= doubled, sessions), else_=doubled), sa.literal_column("2")
+    if figure in ("unexplained_run_days", "part_time_sessions", "suspension_episodes"):
+        return view[figure], _ONE
+    raise ValueError(f"no set-based reading of figure {figure!r}")
+
+
+def crossed(view: View, term: Expr, rule: Threshold, value: float) -> sa.ColumnElement[bool]:
+    """Whether ``view`` crosses ``rule`` at ``value`` (its value, or its value with an EHC
+    plan), the term-rate judged at ``term``: thresholds.evaluate's comparison, exactly."""
+    numerator, denominator = _reading(view, rule.figure, term)
+    t_numerator, t_denominator = exact(value)
+    left: Expr = numerator * sa.literal_column(str(t_denominator))
+    right: Expr = sa.literal_column(str(t_numerator)) * denominator
+    compared = left < right if rule.comparison == "<" else left >= right
+    if rule.min_possible_sessions is not None:
+        return sa.and_(denominator >= rule.min_possible_sessions, compared)
+    return compared
+
+
+def values_of(rule: Threshold) -> tuple[float, ...]:
+    """The values a rule is judged at: its own, and its value with an EHC plan if it has one."""
+    return (rule.value,) if rule.value_with_ehcp is None else (rule.value, rule.value_with_ehcp)

@@ -18,24 +18,30 @@ with no join to a code table. The applier (gateway/intake/feed_apply.py) also sa
 
 The rows that take the fast path (latest, single, not known, later than the pupil's last
 date or a pupil's first) are moved on in SQL; the others are the rare path, rebuilt in
-Python for those pupils only (statistics.rebuild).
+Python for those pupils only (statistics.rebuild). The thresholds are judged in SQL too:
+only the pupils whose crossed thresholds change by the day come back to be judged in
+Python and have their concerns raised or resolved (attendance_concerns.settle_concerns).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from gateway.attendance.thresholds import Threshold
 from gateway.store.attendance_figures import (
     CATEGORIES,
     FIGURES,
     advanced,
     column_view,
+    crossed,
+    term_of_date,
+    values_of,
     zero_view,
 )
 from gateway.store.schema import attendance_figures, attendance_mark_changes, attendance_marks
@@ -363,16 +369,64 @@ class Staging:
         )
         return {(school, year, upn) for school, year, upn in rows}
 
-    def late_days(self) -> set[tuple[str, int, str]]:
-        """Pupils (school, year, UPN) whose fast-path day is not after the last day their
-        figures hold (a date filled in later): rebuilt."""
+    def judge(self, thresholds: Sequence[Threshold]) -> tuple[set[Any], set[Any]]:
+        """Over the fast path's rows, before the figures are moved on: the pupils whose
+        crossed thresholds the day changes, and those whose day is not after their last
+        one (a date filled in later: rebuilt). Each as (school, year, UPN).
+
+        A threshold with a value for pupils with an EHC plan is judged at both values, and a
+        pupil whose new figures cross one and not the other comes back every time (whether
+        they have a plan is read in Python, and may have changed). A term-rate threshold
+        crossed before or after a change of term comes back too: its concern is per term."""
         f, s = attendance_figures, staged.c
-        rows = self._connection.execute(
-            sa.select(s.school_urn, s.academic_year, s.upn)
-            .select_from(staged.join(f, self._key(f)))
-            .where(*self._fast(), f.c.last_date.is_not(None), s.date <= f.c.last_date)
+        old = column_view(f)  # NULL, so crossing nothing, for a pupil with no figures yet
+        new = advanced(column_view(f, default_zero=True), staged)
+        old_term = term_of_date(f.c.last_date, f.c.academic_year, sorted(self.years))
+        gap = sa.and_(f.c.last_date.is_not(None), s.date <= f.c.last_date)
+        columns: list[sa.ColumnElement[Any]] = [
+            s.school_urn,
+            s.academic_year,
+            s.upn,
+            sa.case((gap, 1), else_=0).label("gap"),
+            (old_term != s.term).label("moved"),
+        ]
+        bits: list[tuple[Threshold, int, str, str]] = []
+        for rule in thresholds:
+            for variant, value in enumerate(values_of(rule)):
+                n = len(bits)
+                columns.append(
+                    sa.case((crossed(old, old_term, rule, value), 1), else_=0).label(f"o{n}")
+                )
+                columns.append(
+                    sa.case((crossed(new, s.term, rule, value), 1), else_=0).label(f"n{n}")
+                )
+                bits.append((rule, variant, f"o{n}", f"n{n}"))
+        inner = (
+            sa.select(*columns)
+            .select_from(staged.outerjoin(f, self._key(f)))
+            .where(*self._fast())
+            .subquery()
         )
-        return {(school, year, upn) for school, year, upn in rows}
+        q = inner.c
+        changed = [q[o] != q[n] for _, _, o, n in bits]
+        by_rule: dict[str, list[str]] = {}
+        for rule, _, _, new_bit in bits:
+            by_rule.setdefault(rule.id, []).append(new_bit)
+        ambiguous = [q[ns[0]] != q[ns[1]] for ns in by_rule.values() if len(ns) == 2]
+        term_bits = [
+            sa.or_(q[o] == 1, q[n] == 1) for rule, _, o, n in bits if rule.figure == "term_rate"
+        ]
+        conditions = [q.gap == 1, *changed, *ambiguous]
+        if term_bits:
+            conditions.append(sa.and_(q.moved, sa.or_(*term_bits)))
+        rows = self._connection.execute(
+            sa.select(q.school_urn, q.academic_year, q.upn, q.gap).where(sa.or_(*conditions))
+        )
+        crossing: set[Any] = set()
+        gaps: set[Any] = set()
+        for school, year, upn, is_gap in rows:
+            (gaps if is_gap else crossing).add((school, year, upn))
+        return crossing, gaps
 
     def write_marks(self) -> None:
         """Every latest staged mark into attendance_marks. A day no mark was held for goes in
@@ -437,3 +491,24 @@ class Staging:
         names = ["academic_year", "school_urn", "upn", "first_date", *FIGURES, "updated_at"]
         result = self._connection.execute(f.insert().from_select(names, select))
         return int(result.rowcount)
+
+    def with_stale_concerns(
+        self, concerns: sa.Table, active: Iterable[str]
+    ) -> set[tuple[str, int, str]]:
+        """Staged pupils with a concern open under a threshold no longer judged (the
+        authority's pack left it out since): judged again, their concern resolves."""
+        s = staged.c
+        rows = self._connection.execute(
+            sa.select(concerns.c.school_urn, concerns.c.academic_year, concerns.c.upn)
+            .distinct()
+            .join(
+                staged,
+                sa.and_(
+                    concerns.c.school_urn == s.school_urn,
+                    concerns.c.academic_year == s.academic_year,
+                    concerns.c.upn == s.upn,
+                ),
+            )
+            .where(concerns.c.status == "open", concerns.c.rule_id.not_in(sorted(active)))
+        )
+        return {(school, year, upn) for school, year, upn in rows}
