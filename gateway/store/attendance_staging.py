@@ -165,6 +165,7 @@ class Staging:
         self._buffer: list[str] = []
         self._tuples: list[tuple[Any, ...]] = []
         self.years: set[int] = set()
+        self.schools: set[str] = set()
         self.any_known = False
         self.any_prev = False
         self.fast_candidates = 0  # rows latest, single and not known
@@ -188,6 +189,7 @@ class Staging:
     ) -> None:
         """One feed's marks, all for one date, each pupil once: the daily feed."""
         self.years.add(academic_year)
+        self.schools.add(school_urn)
         self.any_known |= known
         if known:
             self.known_pupils.update((school_urn, academic_year, mark[0]) for mark in marks)
@@ -215,6 +217,7 @@ class Staging:
     ) -> None:
         """Marks with their flags worked out by the caller (the rare path)."""
         self.years.add(academic_year)
+        self.schools.add(school_urn)
         counts = self._counts()
         self.rows += len(rows)
         for row in rows:
@@ -292,12 +295,21 @@ class Staging:
     # --- statements over it -----------------------------------------------------------------
 
     def _key(self, table: sa.Table) -> sa.ColumnElement[bool]:
+        """A staged row's pupil in ``table``; the batch's years and schools as constants, so
+        the planner reads only those years' partitions, and only those schools in them."""
+        schools = sorted(self.schools)
+        if self._postgres:
+            # One text parameter however many schools (identifiers never hold a comma).
+            joined = sa.bindparam("batch_schools", ",".join(schools), type_=sa.Text)
+            in_batch = table.c.school_urn == sa.any_(sa.func.string_to_array(joined, ","))
+        else:
+            in_batch = table.c.school_urn.in_(schools)
         return sa.and_(
             table.c.academic_year == staged.c.academic_year,
             table.c.school_urn == staged.c.school_urn,
             table.c.upn == staged.c.upn,
-            # A constant the planner prunes the year partitions with.
             table.c.academic_year.in_(sorted(self.years)),
+            in_batch,
         )
 
     def _mark_key(self) -> sa.ColumnElement[bool]:
