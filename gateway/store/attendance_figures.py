@@ -176,6 +176,17 @@ def term_of_date(date: Expr, academic_year: Expr, years: Iterable[int]) -> Expr:
     )
 
 
+def figures_read(rule: Threshold) -> tuple[str, ...]:
+    """The figure columns judging ``rule`` reads."""
+    if rule.figure == "year_rate":
+        return ("attended", "possible")
+    if rule.figure == "term_rate":
+        return tuple(term_column(t, f) for t in TERMS for f in ("attended", "possible"))
+    if rule.figure == "illness_days":
+        return ("illness_sessions", "illness_longest_run_days")
+    return (rule.figure,)
+
+
 def _reading(view: View, figure: str, term: Expr) -> tuple[Expr, Expr]:
     """A figure as (numerator, denominator), as thresholds._FIGURES measures it."""
     if figure == "year_rate":

@@ -40,6 +40,7 @@ from gateway.store.attendance_figures import (
     advanced,
     column_view,
     crossed,
+    figures_read,
     term_of_date,
     values_of,
     zero_view,
@@ -266,8 +267,12 @@ class Staging:
         self._connection.execute(sa.schema.CreateTable(staged, if_not_exists=True))
         self._connection.execute(staged.delete())
         if self._postgres:
-            # Room to hash a batch's rows in memory, for this transaction only.
+            # For this transaction only: room to hash a batch's rows in memory, and no merge
+            # joins, whose sorts of the batch and of the figures by their text keys cost more
+            # than hashing or an index probe a row (the figures just written may not be
+            # analysed yet, and then look small enough to sort).
             self._connection.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+            self._connection.exec_driver_sql("SET LOCAL enable_mergejoin = off")
             names = ", ".join(COLUMNS)
             driver = self._connection.connection.driver_connection
             with (
@@ -391,34 +396,52 @@ class Staging:
         they have a plan is read in Python, and may have changed). A term-rate threshold
         crossed before or after a change of term comes back too: its concern is per term."""
         f, s = attendance_figures, staged.c
-        old = column_view(f)  # NULL, so crossing nothing, for a pupil with no figures yet
-        new = advanced(column_view(f, default_zero=True), staged)
-        old_term = term_of_date(f.c.last_date, f.c.academic_year, sorted(self.years))
+        base = advanced(column_view(f, default_zero=True), staged)
+        read = sorted({name for rule in thresholds for name in figures_read(rule)})
         gap = sa.and_(f.c.last_date.is_not(None), s.date <= f.c.last_date)
+        # Each level is fenced (OFFSET 0) so the planner computes its columns once a row
+        # rather than inlining them into every predicate above: the figures before and after
+        # the day, then each threshold crossed before and after, then the rows that changed.
+        values = (
+            sa.select(
+                s.school_urn,
+                s.academic_year,
+                s.upn,
+                s.term,
+                sa.case((gap, 1), else_=0).label("gap"),
+                term_of_date(f.c.last_date, f.c.academic_year, sorted(self.years)).label(
+                    "old_term"
+                ),
+                *(f.c[name].label(f"old_{name}") for name in read),  # NULL for a new pupil
+                *(base[name].label(f"new_{name}") for name in read),
+            )
+            .select_from(staged.outerjoin(f, self._key(f)))
+            .where(*self._fast())
+            .offset(0)
+            .subquery()
+        )
+        v = values.c
+        old = {name: v[f"old_{name}"] for name in read}
+        new = {name: v[f"new_{name}"] for name in read}
         columns: list[sa.ColumnElement[Any]] = [
-            s.school_urn,
-            s.academic_year,
-            s.upn,
-            sa.case((gap, 1), else_=0).label("gap"),
-            (old_term != s.term).label("moved"),
+            v.school_urn,
+            v.academic_year,
+            v.upn,
+            v.gap,
+            (v.old_term != v.term).label("moved"),
         ]
         bits: list[tuple[Threshold, int, str, str]] = []
         for rule in thresholds:
             for variant, value in enumerate(values_of(rule)):
                 n = len(bits)
                 columns.append(
-                    sa.case((crossed(old, old_term, rule, value), 1), else_=0).label(f"o{n}")
+                    sa.case((crossed(old, v.old_term, rule, value), 1), else_=0).label(f"o{n}")
                 )
                 columns.append(
-                    sa.case((crossed(new, s.term, rule, value), 1), else_=0).label(f"n{n}")
+                    sa.case((crossed(new, v.term, rule, value), 1), else_=0).label(f"n{n}")
                 )
                 bits.append((rule, variant, f"o{n}", f"n{n}"))
-        inner = (
-            sa.select(*columns)
-            .select_from(staged.outerjoin(f, self._key(f)))
-            .where(*self._fast())
-            .subquery()
-        )
+        inner = sa.select(*columns).offset(0).subquery()
         q = inner.c
         changed = [q[o] != q[n] for _, _, o, n in bits]
         by_rule: dict[str, list[str]] = {}
