@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from gateway.errors import NotFound
 from gateway.model.client import Client
 from gateway.store.schema import (
     advice_requests,
@@ -37,63 +36,50 @@ SENT_ADVICE = ("requested", "accepted", "in-progress", "completed")
 Ids = sa.Select[tuple[str]] | sa.CompoundSelect[tuple[str]]
 
 
-def reachable_children(
-    client: Client,
-) -> sa.CompoundSelect[tuple[str]] | sa.Select[tuple[str]] | None:
+def reachable_children(client: Client) -> Ids | None:
     """The ids of the children ``client`` reaches, as a query to filter by; None for an
     unbound client (every child)."""
     if not client.bound:
         return None
-    parts: list[sa.Select[tuple[str]]] = []
+    parts = _through_advice_and_placements(client, "child_id")
     if client.schools:
         parts.append(sa.select(children.c.id).where(children.c.school_urn.in_(client.schools)))
         parts.append(sa.select(cases.c.child_id).where(cases.c.school_urn.in_(client.schools)))
-    if client.organisations:
-        parts.append(
-            sa.select(advice_requests.c.child_id).where(
-                advice_requests.c.performer.in_(client.organisations),
-                advice_requests.c.status.in_(SENT_ADVICE),
-            )
-        )
-    if client.providers:
-        parts.append(
-            sa.select(placements.c.child_id)
-            .join(providers, providers.c.id == placements.c.provider_id)
-            .where(
-                sa.or_(
-                    providers.c.urn.in_(client.providers),
-                    providers.c.ukprn.in_(client.providers),
-                )
-            )
-        )
-    return parts[0] if len(parts) == 1 else sa.union(*parts)
-
-
-def reaches_child(uow: UnitOfWork, client: Client, child_id: str) -> bool:
-    reach = reachable_children(client)
-    if reach is None:
-        return True
-    query = sa.select(sa.literal(1)).where(sa.literal(child_id).in_(reach))
-    return uow.connection.execute(query).first() is not None
+    return _union(parts)
 
 
 def reachable_cases(client: Client) -> Ids | None:
     """The ids of the cases ``client`` reaches, as a query; None for an unbound client."""
     if not client.bound:
         return None
-    parts: list[sa.Select[tuple[str]]] = []
+    parts = _through_advice_and_placements(client, "case_id")
     if client.schools:
         parts.append(sa.select(cases.c.id).where(cases.c.school_urn.in_(client.schools)))
+    return _union(parts)
+
+
+def reaches_child(uow: UnitOfWork, client: Client, child_id: str) -> bool:
+    return _within(uow, reachable_children(client), child_id)
+
+
+def reaches_case(uow: UnitOfWork, client: Client, case_id: str) -> bool:
+    return _within(uow, reachable_cases(client), case_id)
+
+
+def _through_advice_and_placements(client: Client, column: str) -> list[sa.Select[tuple[str]]]:
+    """``column`` (the child's or the case's id) of the advice requests sent to the client's
+    organisations and of the placements at its providers."""
+    parts: list[sa.Select[tuple[str]]] = []
     if client.organisations:
         parts.append(
-            sa.select(advice_requests.c.case_id).where(
+            sa.select(advice_requests.c[column]).where(
                 advice_requests.c.performer.in_(client.organisations),
                 advice_requests.c.status.in_(SENT_ADVICE),
             )
         )
     if client.providers:
         parts.append(
-            sa.select(placements.c.case_id)
+            sa.select(placements.c[column])
             .join(providers, providers.c.id == placements.c.provider_id)
             .where(
                 sa.or_(
@@ -102,25 +88,18 @@ def reachable_cases(client: Client) -> Ids | None:
                 )
             )
         )
+    return parts
+
+
+def _union(parts: list[sa.Select[tuple[str]]]) -> Ids:
     return parts[0] if len(parts) == 1 else sa.union(*parts)
 
 
-def reaches_case(uow: UnitOfWork, client: Client, case_id: str) -> bool:
-    reach = reachable_cases(client)
+def _within(uow: UnitOfWork, reach: Ids | None, row_id: str) -> bool:
     if reach is None:
         return True
-    query = sa.select(sa.literal(1)).where(sa.literal(case_id).in_(reach))
+    query = sa.select(sa.literal(1)).where(sa.literal(row_id).in_(reach))
     return uow.connection.execute(query).first() is not None
-
-
-def require_child(uow: UnitOfWork, client: Client, child_id: str) -> None:
-    if not reaches_child(uow, client, child_id):
-        raise NotFound(f"no child {child_id}")
-
-
-def require_case(uow: UnitOfWork, client: Client, case_id: str) -> None:
-    if not reaches_case(uow, client, case_id):
-        raise NotFound(f"no case {case_id}")
 
 
 def concerns_within(client: Client) -> sa.ColumnElement[bool] | None:
