@@ -622,7 +622,7 @@ def import_attendance(
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
     from adapters.mis.readers import mis_readers
-    from gateway.intake.attendance_feed import FeedRejected, FeedUpload, ingest_feed, spool_digest
+    from gateway.intake.attendance_feed import FeedRejected, ingest_feed
     from gateway.model.attendance import FeedFormat
     from gateway.model.client import ALL_SCOPES, Client
     from gateway.rules.pack import load_pack
@@ -634,15 +634,8 @@ def import_attendance(
     store = ctx.store()
     operator = Client(id="cli", name="cli-import", scopes=ALL_SCOPES, created_at=store.clock.now())
     with path.open("rb") as raw:
-        sha256, size = spool_digest(raw)
-        upload = FeedUpload(
-            format=feed_format,
-            content_type=_CONTENT_TYPES[chosen],
-            sha256=sha256,
-            size=size,
-            school_urn=school_urn,
-            academic_year=academic_year,
-        )
+        upload = _upload_of(raw, feed_format, school_urn, academic_year)
+        size = upload.size
         columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn())
         with Progress(*columns, TimeElapsedColumn(), console=console) as bar:
             task = bar.add_task("reading", total=size)
@@ -683,6 +676,24 @@ def import_attendance(
         click.echo(f"  note: {note}")
 
 
+def _upload_of(
+    raw: typing.BinaryIO, feed_format: str, school_urn: str | None, academic_year: int | None
+) -> Any:
+    """A file as the API would describe an upload of it (digest and size read once)."""
+    from gateway.intake.attendance_feed import FeedUpload, spool_digest
+    from gateway.model.attendance import FeedFormat
+
+    sha256, size = spool_digest(raw)
+    return FeedUpload(
+        format=msgspec.convert(feed_format, FeedFormat),
+        content_type=_CONTENT_TYPES[feed_format],
+        sha256=sha256,
+        size=size,
+        school_urn=school_urn,
+        academic_year=academic_year,
+    )
+
+
 def _import_bulk(ctx: Context, directory: pathlib.Path, academic_year: int | None) -> None:
     """A whole authority's day: every feed in DIRECTORY (one file per school, .xml CTF, .csv
     or .json; the school from each file's content), taken and applied with one progress bar.
@@ -690,7 +701,7 @@ def _import_bulk(ctx: Context, directory: pathlib.Path, academic_year: int | Non
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from adapters.mis.readers import mis_readers
-    from gateway.intake.attendance_feed import FeedRejected, FeedUpload, ingest_feed, spool_digest
+    from gateway.intake.attendance_feed import FeedRejected, ingest_feed
     from gateway.intake.feed_applier import apply_queued
     from gateway.model.attendance import FeedFormat
     from gateway.model.client import ALL_SCOPES, Client
@@ -713,14 +724,7 @@ def _import_bulk(ctx: Context, directory: pathlib.Path, academic_year: int | Non
         for path in files:
             feed_format = msgspec.convert(_EXTENSIONS[path.suffix.lower()], FeedFormat)
             with path.open("rb") as raw:
-                sha256, size = spool_digest(raw)
-                upload = FeedUpload(
-                    format=feed_format,
-                    content_type=_CONTENT_TYPES[feed_format],
-                    sha256=sha256,
-                    size=size,
-                    academic_year=academic_year,
-                )
+                upload = _upload_of(raw, feed_format, None, academic_year)
                 try:
                     report = ingest_feed(store, upload, raw, readers[feed_format], operator)
                 except (FeedRejected, GatewayError) as exc:
